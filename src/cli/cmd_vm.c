@@ -1,0 +1,252 @@
+/* labvisor vm run: command line over libvmm (src/vmm/vmm.h). */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util/parse.h"
+#include "vmm/vmm.h"
+
+enum stats_mode { STATS_NONE, STATS_TABLE, STATS_JSON };
+
+static void usage_vm(FILE *out)
+{
+	fprintf(out,
+		"Usage: labvisor vm run [OPTIONS] GUEST\n"
+		"\n"
+		"Runs a bare guest under Labvisor's KVM monitor: an ELF64 x86-64 executable\n"
+		"(segments at their physical addresses) or, with --format flat, a raw binary\n"
+		"loaded at guest-physical 0.  Guests start in 64-bit long mode with guest RAM\n"
+		"identity-mapped; vCPU i starts at the entry point with RDI=i, RSI=vCPU count\n"
+		"and RSP = top of RAM - i * 64 KiB.  Bytes written to port 0xE9 and the\n"
+		"console hypercall go to standard output; the VMM's own messages go to\n"
+		"standard error.  The hypercall ABI is in docs/hypercalls.md.\n"
+		"\n"
+		"Options:\n"
+		"  --format elf|flat  guest file format (default: ELF, detected by magic)\n"
+		"  --mem SIZE         guest RAM, e.g. 512K, 16M, 1G (default 16M)\n"
+		"  --cpus N           vCPUs, one host thread each, 1..%d (default 1)\n"
+		"  --share DIR        host folder the guest may use through the file\n"
+		"                     hypercalls; paths cannot leave it\n"
+		"  --stats[=table|json]  print exit statistics to standard error at the end\n"
+		"  --timeout SEC      stop the guest after SEC seconds (fractions allowed)\n"
+		"  -h, --help         show this help\n"
+		"\n"
+		"Exit status: 0 when every vCPU halted (each vCPU's RAX is reported); the\n"
+		"guest's code when it called the exit hypercall; 1 on a guest fault (triple\n"
+		"fault, access to memory that does not exist, bad hypercall block); 2 when the\n"
+		"VM could not be started; 124 on --timeout; 125 on an internal VMM error.\n",
+		VMM_MAX_CPUS);
+}
+
+static double cycles_to_us(uint64_t cycles, uint64_t tsc_khz)
+{
+	return tsc_khz ? (double)cycles * 1000.0 / (double)tsc_khz : 0.0;
+}
+
+static void print_stats_table(const struct vmm_result *res)
+{
+	const struct vmm_stats *s = &res->stats;
+	uint64_t total = 0, total_cycles = 0;
+
+	fprintf(stderr, "%-12s %12s %14s %10s\n", "exit reason", "count", "total us", "mean us");
+	for (unsigned r = 0; r < LV_EXIT_REASON_COUNT; r++) {
+		const char *name = vmm_exit_reason_name(r);
+
+		total += s->count[r];
+		total_cycles += s->cycles[r];
+		if (!s->reported[r]) {
+			fprintf(stderr, "%-12s %12s %14s %10s  (not reported by this host)\n",
+				name, "-", "-", "-");
+		} else if (!s->timed[r]) {
+			fprintf(stderr, "%-12s %12llu %14s %10s  (handled inside KVM: counted, "
+				"not timed)\n", name, (unsigned long long)s->count[r], "-", "-");
+		} else {
+			double us = cycles_to_us(s->cycles[r], s->tsc_khz);
+
+			fprintf(stderr, "%-12s %12llu %14.1f %10.2f\n", name,
+				(unsigned long long)s->count[r], us,
+				s->count[r] ? us / (double)s->count[r] : 0.0);
+		}
+	}
+	fprintf(stderr, "%-12s %12llu %14.1f\n", "total", (unsigned long long)total,
+		cycles_to_us(total_cycles, s->tsc_khz));
+	if (s->nkvm) {
+		fprintf(stderr, "KVM counters:");
+		for (unsigned i = 0; i < s->nkvm; i++)
+			fprintf(stderr, " %s=%llu", s->kvm[i].name, (unsigned long long)s->kvm[i].value);
+		fprintf(stderr, "\n");
+	}
+}
+
+static const char *end_name(enum vmm_end end)
+{
+	static const char *const names[] = {
+		[VMM_END_HALTED] = "halted", [VMM_END_EXIT] = "exit",
+		[VMM_END_TIMEOUT] = "timeout", [VMM_END_GUEST_FAULT] = "guest_fault",
+		[VMM_END_VMM_ERROR] = "vmm_error",
+	};
+	return names[end];
+}
+
+static json_t *stats_json(const struct vmm_result *res)
+{
+	const struct vmm_stats *s = &res->stats;
+	json_t *reasons = json_array(), *kvm = json_object(), *vcpus = json_array();
+	uint64_t total = 0, total_cycles = 0;
+
+	for (unsigned r = 0; r < LV_EXIT_REASON_COUNT; r++) {
+		total += s->count[r];
+		total_cycles += s->cycles[r];
+		json_array_append_new(reasons, json_pack(
+			"{s:i, s:s, s:b, s:b, s:I, s:I, s:f}", "reason", (int)r,
+			"name", vmm_exit_reason_name(r), "reported", s->reported[r],
+			"timed", s->timed[r], "count", (json_int_t)s->count[r],
+			"cycles", (json_int_t)s->cycles[r],
+			"total_us", cycles_to_us(s->cycles[r], s->tsc_khz)));
+	}
+	for (unsigned i = 0; i < s->nkvm; i++)
+		json_object_set_new(kvm, s->kvm[i].name, json_integer((json_int_t)s->kvm[i].value));
+	for (unsigned i = 0; i < res->ncpus; i++)
+		json_array_append_new(vcpus, json_pack("{s:i, s:b, s:I}", "id", (int)i,
+			"halted", res->vcpu[i].halted, "rax", (json_int_t)res->vcpu[i].rax));
+	return json_pack("{s:s, s:i, s:s, s:f, s:I, s:o, s:{s:I, s:I, s:f}, s:o, s:o}",
+			 "end", end_name(res->end), "exit_code", res->exit_code,
+			 "message", res->message, "wall_seconds", res->wall_sec,
+			 "tsc_khz", (json_int_t)s->tsc_khz, "reasons", reasons,
+			 "total", "count", (json_int_t)total, "cycles", (json_int_t)total_cycles,
+			 "total_us", cycles_to_us(total_cycles, s->tsc_khz),
+			 "kvm", kvm, "vcpus", vcpus);
+}
+
+static void report_end(const struct vmm_result *res)
+{
+	if (res->end == VMM_END_EXIT && res->exit_code == 0)
+		return;                         /* a clean exit(0) says nothing */
+	if (res->end != VMM_END_HALTED) {
+		fprintf(stderr, "labvisor: %s\n", res->message);
+		return;
+	}
+	for (unsigned i = 0; i < res->ncpus; i++) {
+		if (res->ncpus == 1)
+			fprintf(stderr, "halted: rax=%llu\n", (unsigned long long)res->vcpu[i].rax);
+		else
+			fprintf(stderr, "vcpu %u halted: rax=%llu\n", i,
+				(unsigned long long)res->vcpu[i].rax);
+	}
+}
+
+static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
+			     enum stats_mode *stats)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "share", required_argument, NULL, 's' },
+		{ "stats", optional_argument, NULL, 'S' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	unsigned long n;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "elf") == 0)
+				cfg->format = VMM_FORMAT_ELF;
+			else if (strcmp(optarg, "flat") == 0)
+				cfg->format = VMM_FORMAT_FLAT;
+			else
+				return fprintf(stderr, "labvisor vm run: --format must be elf or "
+					       "flat, not '%s'\n", optarg), -1;
+			break;
+		case 'm':
+			if (!lv_parse_size(optarg, &cfg->mem_size))
+				return fprintf(stderr, "labvisor vm run: --mem: '%s' is not a size "
+					       "such as 16M or 1G\n", optarg), -1;
+			break;
+		case 'c':
+			if (!lv_parse_uint(optarg, 1, VMM_MAX_CPUS, &n))
+				return fprintf(stderr, "labvisor vm run: --cpus must be 1..%d\n",
+					       VMM_MAX_CPUS), -1;
+			cfg->cpus = (unsigned)n;
+			break;
+		case 's':
+			cfg->share_dir = optarg;
+			break;
+		case 'S':
+			if (!optarg || strcmp(optarg, "table") == 0)
+				*stats = STATS_TABLE;
+			else if (strcmp(optarg, "json") == 0)
+				*stats = STATS_JSON;
+			else
+				return fprintf(stderr, "labvisor vm run: --stats takes table or "
+					       "json\n"), -1;
+			break;
+		case 't':
+			if (!lv_parse_seconds(optarg, &cfg->timeout_sec))
+				return fprintf(stderr, "labvisor vm run: --timeout: '%s' is not a "
+					       "positive number of seconds\n", optarg), -1;
+			break;
+		case 'h':
+			usage_vm(stdout);
+			return 1;
+		default:
+			usage_vm(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "labvisor vm run: expected one GUEST file\n");
+		usage_vm(stderr);
+		return -1;
+	}
+	cfg->guest_path = argv[optind];
+	return 0;
+}
+
+static int cmd_vm_run(int argc, char **argv)
+{
+	struct vmm_config cfg = vmm_config_default();
+	enum stats_mode stats = STATS_NONE;
+	struct vmm_result res;
+	struct lv_err err;
+	int rc = parse_run_options(argc, argv, &cfg, &stats);
+
+	if (rc != 0)
+		return rc > 0 ? 0 : LV_EXIT_USAGE;
+	if (vmm_run(&cfg, &res, &err) < 0) {
+		fprintf(stderr, "labvisor vm run: %s\n", err.msg);
+		return LV_EXIT_USAGE;
+	}
+	fflush(stdout);
+	report_end(&res);
+	if (stats == STATS_TABLE) {
+		print_stats_table(&res);
+	} else if (stats == STATS_JSON) {
+		json_t *j = stats_json(&res);
+
+		json_dumpf(j, stderr, JSON_COMPACT);
+		fputc('\n', stderr);
+		json_decref(j);
+	}
+	return res.exit_code;
+}
+
+int cmd_vm(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "run") == 0)
+		return cmd_vm_run(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage_vm(stdout);
+		return 0;
+	}
+	fprintf(stderr, "labvisor vm: expected 'run'\n");
+	usage_vm(stderr);
+	return LV_EXIT_USAGE;
+}

@@ -1,0 +1,194 @@
+/*
+ * A vCPU's thread: KVM_RUN in a loop, each exit handled here and counted.
+ * The time of an exit is measured from KVM_RUN's return to the next
+ * KVM_RUN, in TSC cycles, into this vCPU's own counters (no lock).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "hypercall.h"
+#include "vm.h"
+#include "x86_cpu.h"
+
+enum step { STEP_CONTINUE, STEP_HALT, STEP_STOP };
+
+void vcpu_kick(struct vcpu *v)
+{
+	/* immediate_exit covers a kick that lands just before KVM_RUN. */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (v->started)
+		pthread_kill(v->thread, SIGUSR1);
+}
+
+static void stop_with_regs(struct vcpu *v, enum vmm_end end, const char *what)
+{
+	char regs[512];
+
+	x86_format_regs(v->fd, regs, sizeof(regs));
+	vm_stop(v->vm, end, 1, "%s (vcpu %u); registers: %s", what, v->id, regs);
+}
+
+static enum step handle_io(struct vcpu *v, unsigned *reason)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	uint16_t port = run->io.port;
+	size_t bytes = (size_t)run->io.size * run->io.count;
+
+	if (port >= LV_HC_PORT_BASE && port < LV_HC_PORT_BASE + LV_HC_PORT_COUNT &&
+	    run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 4 && run->io.count == 1) {
+		uint32_t gpa;
+
+		*reason = LV_EXIT_HYPERCALL;
+		memcpy(&gpa, data, sizeof(gpa));
+		return hypercall_dispatch(v, port - LV_HC_PORT_BASE, gpa) < 0 ? STEP_STOP
+									     : STEP_CONTINUE;
+	}
+	if (port == LV_CONSOLE_PORT && run->io.direction == KVM_EXIT_IO_OUT) {
+		*reason = LV_EXIT_CONSOLE;
+		if (write(v->vm->cfg->console_fd, data, bytes) < 0) {
+			/* the console reader went away: the guest runs on, unheard */
+		}
+		return STEP_CONTINUE;
+	}
+	*reason = LV_EXIT_PIO;
+	if (run->io.direction == KVM_EXIT_IO_IN)
+		memset(data, 0xff, bytes);      /* nothing there, like an open bus */
+	return STEP_CONTINUE;
+}
+
+static enum step handle_mmio(struct vcpu *v)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what),
+		 "guest fault: %s of %u bytes at guest-physical %#llx, where there is no memory",
+		 v->run->mmio.is_write ? "write" : "read", v->run->mmio.len,
+		 (unsigned long long)v->run->mmio.phys_addr);
+	stop_with_regs(v, VMM_END_GUEST_FAULT, what);
+	return STEP_STOP;
+}
+
+static enum step handle_internal_error(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	char what[400];
+	int n;
+
+	n = snprintf(what, sizeof(what), "KVM internal error (suberror %u)",
+		     run->internal.suberror);
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+		n += snprintf(what + n, sizeof(what) - n,
+			      ": KVM could not emulate an instruction (on PVM hosts guest "
+			      "kernel-mode code is emulated; see docs/hypercalls.md); data:");
+		for (unsigned i = 0; i < run->internal.ndata && i < 4 && n < (int)sizeof(what); i++)
+			n += snprintf(what + n, sizeof(what) - n, " %#llx",
+				      (unsigned long long)run->internal.data[i]);
+	}
+	stop_with_regs(v, VMM_END_GUEST_FAULT, what);
+	return STEP_STOP;
+}
+
+static enum step handle_exit(struct vcpu *v, unsigned *reason)
+{
+	struct kvm_run *run = v->run;
+	char what[128];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		return handle_io(v, reason);
+	case KVM_EXIT_MMIO:
+		*reason = LV_EXIT_MMIO;
+		return handle_mmio(v);
+	case KVM_EXIT_HLT:
+		*reason = LV_EXIT_HLT;
+		return STEP_HALT;
+	case KVM_EXIT_SHUTDOWN:
+		*reason = LV_EXIT_SHUTDOWN;
+		stop_with_regs(v, VMM_END_GUEST_FAULT,
+			       "guest fault: triple fault (shutdown); an exception the guest "
+			       "did not handle");
+		return STEP_STOP;
+	case KVM_EXIT_INTR:
+		*reason = LV_EXIT_INTR;
+		return STEP_CONTINUE;
+	case KVM_EXIT_INTERNAL_ERROR:
+		*reason = LV_EXIT_OTHER;
+		return handle_internal_error(v);
+	case KVM_EXIT_FAIL_ENTRY:
+		*reason = LV_EXIT_OTHER;
+		snprintf(what, sizeof(what), "KVM could not enter the guest (hardware reason %#llx)",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		stop_with_regs(v, VMM_END_VMM_ERROR, what);
+		return STEP_STOP;
+	default:
+		*reason = LV_EXIT_OTHER;
+		snprintf(what, sizeof(what), "unexpected KVM exit reason %u", run->exit_reason);
+		stop_with_regs(v, VMM_END_VMM_ERROR, what);
+		return STEP_STOP;
+	}
+}
+
+static void record_halt(struct vcpu *v)
+{
+	struct kvm_regs regs;
+
+	v->halted = true;
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
+		v->halt_rax = regs.rax;
+}
+
+static void run_loop(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	while (!atomic_load_explicit(&vm->stopping, memory_order_acquire)) {
+		unsigned reason = LV_EXIT_OTHER;
+		enum step step;
+		uint64_t t0;
+		int rc = ioctl(v->fd, KVM_RUN, NULL);
+
+		t0 = __rdtsc();
+		if (rc < 0 && (errno == EINTR || errno == EAGAIN)) {
+			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+			exit_count(&v->ctr, LV_EXIT_INTR);
+			continue;
+		}
+		if (rc < 0) {
+			vm_stop(vm, VMM_END_VMM_ERROR, 1, "KVM_RUN on vcpu %u: %s", v->id,
+				strerror(errno));
+			return;
+		}
+		step = handle_exit(v, &reason);
+		exit_count(&v->ctr, reason);
+		exit_time(&v->ctr, reason, __rdtsc() - t0);
+		if (step == STEP_HALT) {
+			record_halt(v);
+			return;
+		}
+		if (step == STEP_STOP)
+			return;
+	}
+}
+
+void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	run_loop(v);
+	pthread_mutex_lock(&vm->lock);
+	vm->running--;
+	pthread_cond_broadcast(&vm->changed);
+	pthread_mutex_unlock(&vm->lock);
+	return NULL;
+}
