@@ -190,7 +190,8 @@ int64_t pvfs_open(struct pvfs *fs, const char *path, size_t path_len,
 
 	if ((rc = path_copy(p, path, path_len)) < 0 || (rc = host_open_flags(flags, &hflags)) < 0)
 		return rc;
-	hostfd = openat2_beneath(fs->root, p, (uint64_t)hflags, mode & 0777);
+	/* openat2 insists on mode 0 unless a file may be created. */
+	hostfd = openat2_beneath(fs->root, p, (uint64_t)hflags, (hflags & O_CREAT) ? mode & 0777 : 0);
 	if (hostfd < 0)
 		return -errno;
 	if ((rc = check_kind(hostfd, flags)) < 0) {

@@ -379,14 +379,19 @@ static int vm_create(struct vm *vm, struct lv_err *err)
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct lv_err *err)
 {
 	struct vm vm = { .cfg = cfg, .kvm_fd = -1, .vm_fd = -1, .ncpus = cfg->cpus };
+	pthread_condattr_t ca;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	err->msg[0] = '\0';
 	if (check_config(cfg, err) < 0)
 		return -1;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);    /* the --timeout deadline's clock */
 	pthread_mutex_init(&vm.lock, NULL);
-	pthread_cond_init(&vm.changed, NULL);
+	pthread_cond_init(&vm.changed, &ca);
+	pthread_condattr_destroy(&ca);
 	rc = vm_create(&vm, err);
 	if (rc == 0) {
 		start_vcpus(&vm, err);
