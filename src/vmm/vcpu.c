@@ -62,14 +62,18 @@ static enum step handle_io(struct vcpu *v, unsigned *reason)
 	return STEP_CONTINUE;
 }
 
+/* Bare guests have no MMIO devices: any MMIO exit is a stray access. */
 static enum step handle_mmio(struct vcpu *v)
 {
-	char what[160];
+	uint64_t gpa = v->run->mmio.phys_addr;
+	bool sys = gpa >= v->vm->sys_gpa && gpa - v->vm->sys_gpa < v->vm->sys_size;
+	char what[200];
 
-	snprintf(what, sizeof(what),
-		 "guest fault: %s of %u bytes at guest-physical %#llx, where there is no memory",
+	snprintf(what, sizeof(what), "guest fault: %s of %u bytes at guest-physical %#llx, %s",
 		 v->run->mmio.is_write ? "write" : "read", v->run->mmio.len,
-		 (unsigned long long)v->run->mmio.phys_addr);
+		 (unsigned long long)gpa,
+		 sys ? "in the VMM's read-only GDT and page tables"
+		     : "where there is no memory");
 	stop_with_regs(v, VMM_END_GUEST_FAULT, what);
 	return STEP_STOP;
 }
@@ -85,10 +89,17 @@ static enum step handle_internal_error(struct vcpu *v)
 	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
 		n += snprintf(what + n, sizeof(what) - n,
 			      ": KVM could not emulate an instruction (on PVM hosts guest "
-			      "kernel-mode code is emulated; see docs/hypercalls.md); data:");
-		for (unsigned i = 0; i < run->internal.ndata && i < 4 && n < (int)sizeof(what); i++)
-			n += snprintf(what + n, sizeof(what) - n, " %#llx",
-				      (unsigned long long)run->internal.data[i]);
+			      "kernel-mode code is emulated, and some instructions cannot be; "
+			      "see docs/hypercalls.md)");
+		if (run->emulation_failure.ndata >= 3 &&
+		    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+			unsigned len = run->emulation_failure.insn_size;
+
+			n += snprintf(what + n, sizeof(what) - n, "; instruction bytes:");
+			for (unsigned i = 0; i < len && i < 8 && n < (int)sizeof(what); i++)
+				n += snprintf(what + n, sizeof(what) - n, " %02x",
+					      run->emulation_failure.insn_bytes[i]);
+		}
 	}
 	stop_with_regs(v, VMM_END_GUEST_FAULT, what);
 	return STEP_STOP;

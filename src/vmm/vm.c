@@ -299,8 +299,9 @@ static void wait_for_end(struct vm *vm)
 		else
 			pthread_cond_wait(&vm->changed, &vm->lock);
 	}
+	timed_out = timed_out && vm->running > 0;
 	pthread_mutex_unlock(&vm->lock);
-	if (timed_out && vm->running > 0)
+	if (timed_out)
 		vm_stop(vm, VMM_END_TIMEOUT, 124, "timeout: the guest was still running after %g s; "
 			"stopped", vm->cfg->timeout_sec);
 	for (unsigned i = 0; i < vm->ncpus; i++)

@@ -219,10 +219,28 @@ def triple_fault(ctx):
 
 
 @case
+def int3_without_idt(ctx):
+    rc, out, err = ctx.run(ctx.guest("int3.elf"))
+    expect(rc == 1, "exit status 1", rc, out, err)
+    # VT-x/AMD-V: #BP with no IDT is a triple fault.  PVM: KVM cannot emulate it.
+    expect("triple fault" in err or "instruction bytes: cc" in err, "named cause", err)
+    expect("rip=0x10" in err and "not reached" not in out, "registers, and stopped", out, err)
+
+
+@case
 def wild_write(ctx):
     rc, out, err = ctx.run(ctx.guest("wild_write.elf"))
     expect(rc == 1, "exit status 1", rc, err)
     expect("write of 4 bytes at guest-physical 0x20000000" in err, "the address", err)
+    expect("not reached" not in out, "the guest stopped", out)
+
+
+@case
+def page_tables_are_read_only(ctx):
+    rc, out, err = ctx.run(ctx.guest("sys_write.elf"))
+    expect(rc == 1, "exit status 1", rc, out, err)
+    expect("write of 8 bytes at guest-physical 0x40001000, in the VMM's read-only" in err,
+           "the write to the system area is refused and named", err)
     expect("not reached" not in out, "the guest stopped", out)
 
 
