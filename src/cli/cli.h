@@ -7,4 +7,10 @@
 
 int cmd_vm(int argc, char **argv);
 
+/* Prints "labvisor CMD: MESSAGE" on stderr; returns -1 for `return cli_error(...)`. */
+int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Index of `arg` in the NULL-terminated `words`, or -1. */
+int cli_choice(const char *arg, const char *const words[]);
+
 #endif

@@ -90,6 +90,18 @@ static const char *end_name(enum vmm_end end)
 	return names[end];
 }
 
+/* The documented exit statuses of `labvisor vm run`. */
+static int exit_status(const struct vmm_result *res)
+{
+	switch (res->end) {
+	case VMM_END_HALTED:      return 0;
+	case VMM_END_EXIT:        return res->exit_code;
+	case VMM_END_GUEST_FAULT: return 1;
+	case VMM_END_TIMEOUT:     return 124;
+	default:                  return 125;
+	}
+}
+
 static json_t *stats_json(const struct vmm_result *res)
 {
 	const struct vmm_stats *s = &res->stats;
@@ -112,7 +124,7 @@ static json_t *stats_json(const struct vmm_result *res)
 		json_array_append_new(vcpus, json_pack("{s:i, s:b, s:I}", "id", (int)i,
 			"halted", res->vcpu[i].halted, "rax", (json_int_t)res->vcpu[i].rax));
 	return json_pack("{s:s, s:i, s:s, s:f, s:I, s:o, s:{s:I, s:I, s:f}, s:o, s:o}",
-			 "end", end_name(res->end), "exit_code", res->exit_code,
+			 "end", end_name(res->end), "exit_code", exit_status(res),
 			 "message", res->message, "wall_seconds", res->wall_sec,
 			 "tsc_khz", (json_int_t)s->tsc_khz, "reasons", reasons,
 			 "total", "count", (json_int_t)total, "cycles", (json_int_t)total_cycles,
@@ -137,6 +149,8 @@ static void report_end(const struct vmm_result *res)
 	}
 }
 
+#define CMD "vm run"
+
 static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 			     enum stats_mode *stats)
 {
@@ -150,62 +164,52 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	static const char *const formats[] = { "elf", "flat", NULL };
+	static const char *const stats_modes[] = { "table", "json", NULL };
 	unsigned long n;
-	int c;
+	int c, i;
 
+	argv[0] = (char *)"labvisor " CMD;     /* how getopt names us in its messages */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (strcmp(optarg, "elf") == 0)
-				cfg->format = VMM_FORMAT_ELF;
-			else if (strcmp(optarg, "flat") == 0)
-				cfg->format = VMM_FORMAT_FLAT;
-			else
-				return fprintf(stderr, "labvisor vm run: --format must be elf or "
-					       "flat, not '%s'\n", optarg), -1;
+			if ((i = cli_choice(optarg, formats)) < 0)
+				return cli_error(CMD, "--format must be elf or flat, not '%s'", optarg);
+			cfg->format = i == 0 ? VMM_FORMAT_ELF : VMM_FORMAT_FLAT;
 			break;
 		case 'm':
 			if (!lv_parse_size(optarg, &cfg->mem_size))
-				return fprintf(stderr, "labvisor vm run: --mem: '%s' is not a size "
-					       "such as 16M or 1G\n", optarg), -1;
+				return cli_error(CMD, "--mem: '%s' is not a size such as 16M or 1G",
+						 optarg);
 			break;
 		case 'c':
 			if (!lv_parse_uint(optarg, 1, VMM_MAX_CPUS, &n))
-				return fprintf(stderr, "labvisor vm run: --cpus must be 1..%d\n",
-					       VMM_MAX_CPUS), -1;
+				return cli_error(CMD, "--cpus must be 1..%d", VMM_MAX_CPUS);
 			cfg->cpus = (unsigned)n;
 			break;
 		case 's':
 			cfg->share_dir = optarg;
 			break;
 		case 'S':
-			if (!optarg || strcmp(optarg, "table") == 0)
-				*stats = STATS_TABLE;
-			else if (strcmp(optarg, "json") == 0)
-				*stats = STATS_JSON;
-			else
-				return fprintf(stderr, "labvisor vm run: --stats takes table or "
-					       "json\n"), -1;
+			if ((i = optarg ? cli_choice(optarg, stats_modes) : 0) < 0)
+				return cli_error(CMD, "--stats takes table or json, not '%s'", optarg);
+			*stats = i == 0 ? STATS_TABLE : STATS_JSON;
 			break;
 		case 't':
 			if (!lv_parse_seconds(optarg, &cfg->timeout_sec))
-				return fprintf(stderr, "labvisor vm run: --timeout: '%s' is not a "
-					       "positive number of seconds\n", optarg), -1;
+				return cli_error(CMD, "--timeout: '%s' is not a positive number "
+						 "of seconds", optarg);
 			break;
 		case 'h':
 			usage_vm(stdout);
 			return 1;
-		default:
-			usage_vm(stderr);
-			return -1;
+		default:                /* getopt has said what is wrong */
+			return cli_error(CMD, "try 'labvisor vm run --help'");
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "labvisor vm run: expected one GUEST file\n");
-		usage_vm(stderr);
-		return -1;
-	}
+	if (optind != argc - 1)
+		return cli_error(CMD, "expected one GUEST file; try 'labvisor vm run --help'");
 	cfg->guest_path = argv[optind];
 	return 0;
 }
@@ -221,7 +225,7 @@ static int cmd_vm_run(int argc, char **argv)
 	if (rc != 0)
 		return rc > 0 ? 0 : LV_EXIT_USAGE;
 	if (vmm_run(&cfg, &res, &err) < 0) {
-		fprintf(stderr, "labvisor vm run: %s\n", err.msg);
+		cli_error(CMD, "%s", err.msg);
 		return LV_EXIT_USAGE;
 	}
 	fflush(stdout);
@@ -235,7 +239,7 @@ static int cmd_vm_run(int argc, char **argv)
 		fputc('\n', stderr);
 		json_decref(j);
 	}
-	return res.exit_code;
+	return exit_status(&res);
 }
 
 int cmd_vm(int argc, char **argv)
@@ -246,7 +250,6 @@ int cmd_vm(int argc, char **argv)
 		usage_vm(stdout);
 		return 0;
 	}
-	fprintf(stderr, "labvisor vm: expected 'run'\n");
-	usage_vm(stderr);
+	cli_error("vm", "expected 'run'; try 'labvisor vm --help'");
 	return LV_EXIT_USAGE;
 }

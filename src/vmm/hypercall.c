@@ -62,8 +62,7 @@ static int64_t hc_console_write(struct vcpu *v, union hc_args *a)
 
 static int64_t hc_exit(struct vcpu *v, union hc_args *a)
 {
-	vm_stop(v->vm, VMM_END_EXIT, (int)(a->exit.code & 0xff),
-		"guest exited with code %lld (vcpu %u)", (long long)a->exit.code, v->id);
+	vm_guest_exit(v->vm, v->id, a->exit.code);
 	return HC_STOP;
 }
 
@@ -101,22 +100,20 @@ static int64_t hc_exit_stats(struct vcpu *v, union hc_args *a)
 	return 0;
 }
 
-/* ---- files: every buffer through gm_range(), then to pvfs ---- */
+/* ---- files: every buffer through gm_range(), then to pvfs ----
+ * The dispatcher has already answered -LV_ENODEV when there is no --share. */
 
 static int64_t hc_open(struct vcpu *v, union hc_args *a)
 {
 	const char *path = gm_range(&v->vm->mem, a->open.path, a->open.path_len);
 
-	if (!v->vm->fs)
-		return -LV_ENODEV;
-	if (!path)
-		return -LV_EFAULT;
-	return pvfs_open(v->vm->fs, path, a->open.path_len, a->open.flags, a->open.mode);
+	return path ? pvfs_open(v->vm->fs, path, a->open.path_len, a->open.flags, a->open.mode)
+		    : -LV_EFAULT;
 }
 
 static int64_t hc_close(struct vcpu *v, union hc_args *a)
 {
-	return v->vm->fs ? pvfs_close(v->vm->fs, a->close.fd) : -LV_ENODEV;
+	return pvfs_close(v->vm->fs, a->close.fd);
 }
 
 static int64_t hc_rw(struct vcpu *v, union hc_args *a, unsigned nr)
@@ -125,8 +122,6 @@ static int64_t hc_rw(struct vcpu *v, union hc_args *a, unsigned nr)
 	uint8_t *buf = gm_range(&v->vm->mem, rw->buf, rw->len);
 	struct pvfs *fs = v->vm->fs;
 
-	if (!fs)
-		return -LV_ENODEV;
 	if (!buf)
 		return -LV_EFAULT;
 	switch (nr) {
@@ -144,8 +139,6 @@ static int64_t hc_pwrite(struct vcpu *v, union hc_args *a) { return hc_rw(v, a, 
 
 static int64_t hc_lseek(struct vcpu *v, union hc_args *a)
 {
-	if (!v->vm->fs)
-		return -LV_ENODEV;
 	return pvfs_lseek(v->vm->fs, a->lseek.fd, a->lseek.offset, a->lseek.whence);
 }
 
@@ -154,8 +147,6 @@ static int64_t hc_fstat(struct vcpu *v, union hc_args *a)
 	struct lv_stat st;
 	int64_t rc;
 
-	if (!v->vm->fs)
-		return -LV_ENODEV;
 	if (!gm_range(&v->vm->mem, a->fstat.st, sizeof(st)))
 		return -LV_EFAULT;
 	rc = pvfs_fstat(v->vm->fs, a->fstat.fd, &st);
@@ -168,45 +159,39 @@ static int64_t hc_unlink(struct vcpu *v, union hc_args *a)
 {
 	const char *path = gm_range(&v->vm->mem, a->unlink.path, a->unlink.path_len);
 
-	if (!v->vm->fs)
-		return -LV_ENODEV;
-	if (!path)
-		return -LV_EFAULT;
-	return pvfs_unlink(v->vm->fs, path, a->unlink.path_len);
+	return path ? pvfs_unlink(v->vm->fs, path, a->unlink.path_len) : -LV_EFAULT;
 }
 
 static int64_t hc_dir_read(struct vcpu *v, union hc_args *a)
 {
 	char *name = gm_range(&v->vm->mem, a->dir.name, a->dir.name_len);
 
-	if (!v->vm->fs)
-		return -LV_ENODEV;
-	if (!name)
-		return -LV_EFAULT;
-	return pvfs_dir_read(v->vm->fs, a->dir.fd, name, a->dir.name_len, &a->dir.type);
+	return name ? pvfs_dir_read(v->vm->fs, a->dir.fd, name, a->dir.name_len, &a->dir.type)
+		    : -LV_EFAULT;
 }
 
 static const struct {
 	hc_fn *fn;
 	uint32_t size;          /* bytes of the argument block */
+	bool file;              /* needs the shared folder */
 } calls[LV_HC_COUNT] = {
-#define HC(nr, f, type) [nr] = { f, sizeof(type) }
-	HC(LV_HC_CONSOLE_WRITE, hc_console_write, struct lv_hc_console_write),
-	HC(LV_HC_EXIT,          hc_exit,          struct lv_hc_exit),
-	HC(LV_HC_VCPU_INFO,     hc_vcpu_info,     struct lv_hc_vcpu_info),
-	HC(LV_HC_TIME,          hc_time,          struct lv_hc_time),
-	HC(LV_HC_FILE_OPEN,     hc_open,          struct lv_hc_open),
-	HC(LV_HC_FILE_CLOSE,    hc_close,         struct lv_hc_close),
-	HC(LV_HC_FILE_READ,     hc_read,          struct lv_hc_rw),
-	HC(LV_HC_FILE_WRITE,    hc_write,         struct lv_hc_rw),
-	HC(LV_HC_FILE_PREAD,    hc_pread,         struct lv_hc_rw),
-	HC(LV_HC_FILE_PWRITE,   hc_pwrite,        struct lv_hc_rw),
-	HC(LV_HC_FILE_LSEEK,    hc_lseek,         struct lv_hc_lseek),
-	HC(LV_HC_FILE_FSTAT,    hc_fstat,         struct lv_hc_fstat),
-	HC(LV_HC_FILE_UNLINK,   hc_unlink,        struct lv_hc_unlink),
-	HC(LV_HC_DIR_READ,      hc_dir_read,      struct lv_hc_dir_read),
-	HC(LV_HC_EXIT_STATS,    hc_exit_stats,    struct lv_hc_exit_stats),
-	HC(LV_HC_ABI_VERSION,   hc_abi_version,   int64_t),
+#define HC(nr, f, type, file) [nr] = { f, sizeof(type), file }
+	HC(LV_HC_CONSOLE_WRITE, hc_console_write, struct lv_hc_console_write, false),
+	HC(LV_HC_EXIT,          hc_exit,          struct lv_hc_exit,          false),
+	HC(LV_HC_VCPU_INFO,     hc_vcpu_info,     struct lv_hc_vcpu_info,     false),
+	HC(LV_HC_TIME,          hc_time,          struct lv_hc_time,          false),
+	HC(LV_HC_FILE_OPEN,     hc_open,          struct lv_hc_open,          true),
+	HC(LV_HC_FILE_CLOSE,    hc_close,         struct lv_hc_close,         true),
+	HC(LV_HC_FILE_READ,     hc_read,          struct lv_hc_rw,            true),
+	HC(LV_HC_FILE_WRITE,    hc_write,         struct lv_hc_rw,            true),
+	HC(LV_HC_FILE_PREAD,    hc_pread,         struct lv_hc_rw,            true),
+	HC(LV_HC_FILE_PWRITE,   hc_pwrite,        struct lv_hc_rw,            true),
+	HC(LV_HC_FILE_LSEEK,    hc_lseek,         struct lv_hc_lseek,         true),
+	HC(LV_HC_FILE_FSTAT,    hc_fstat,         struct lv_hc_fstat,         true),
+	HC(LV_HC_FILE_UNLINK,   hc_unlink,        struct lv_hc_unlink,        true),
+	HC(LV_HC_DIR_READ,      hc_dir_read,      struct lv_hc_dir_read,      true),
+	HC(LV_HC_EXIT_STATS,    hc_exit_stats,    struct lv_hc_exit_stats,    false),
+	HC(LV_HC_ABI_VERSION,   hc_abi_version,   int64_t,                    false),
 #undef HC
 };
 
@@ -215,7 +200,7 @@ static void stop_bad_block(struct vcpu *v, unsigned nr, uint32_t gpa, uint32_t s
 	char regs[512];
 
 	x86_format_regs(v->fd, regs, sizeof(regs));
-	vm_stop(v->vm, VMM_END_GUEST_FAULT, 1,
+	vm_stop(v->vm, VMM_END_GUEST_FAULT,
 		"guest fault: hypercall %u: argument block at guest-physical %#x "
 		"(%u bytes) is outside guest memory (%llu KiB) (vcpu %u); registers: %s",
 		nr, gpa, size, (unsigned long long)(v->vm->mem.size >> 10), v->id, regs);
@@ -231,7 +216,12 @@ int hypercall_dispatch(struct vcpu *v, unsigned nr, uint32_t gpa)
 		stop_bad_block(v, nr, gpa, size);
 		return -1;
 	}
-	ret = nr < LV_HC_COUNT ? calls[nr].fn(v, &a) : -LV_ENOSYS;
+	if (nr >= LV_HC_COUNT)
+		ret = -LV_ENOSYS;
+	else if (calls[nr].file && !v->vm->fs)
+		ret = -LV_ENODEV;
+	else
+		ret = calls[nr].fn(v, &a);
 	if (ret == HC_STOP)
 		return -1;
 	a.ret = ret;

@@ -30,7 +30,7 @@ static void stop_with_regs(struct vcpu *v, enum vmm_end end, const char *what)
 	char regs[512];
 
 	x86_format_regs(v->fd, regs, sizeof(regs));
-	vm_stop(v->vm, end, 1, "%s (vcpu %u); registers: %s", what, v->id, regs);
+	vm_stop(v->vm, end, "%s (vcpu %u); registers: %s", what, v->id, regs);
 }
 
 static enum step handle_io(struct vcpu *v, unsigned *reason)
@@ -171,7 +171,7 @@ static void run_loop(struct vcpu *v)
 			continue;
 		}
 		if (rc < 0) {
-			vm_stop(vm, VMM_END_VMM_ERROR, 1, "KVM_RUN on vcpu %u: %s", v->id,
+			vm_stop(vm, VMM_END_VMM_ERROR, "KVM_RUN on vcpu %u: %s", v->id,
 				strerror(errno));
 			return;
 		}

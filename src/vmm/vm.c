@@ -44,22 +44,42 @@ uint64_t vm_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void vm_stop(struct vm *vm, enum vmm_end end, int exit_code, const char *fmt, ...)
+static void stop(struct vm *vm, enum vmm_end end, int exit_code, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	pthread_mutex_lock(&vm->lock);
 	if (!atomic_load(&vm->stopping)) {
 		vm->end = end;
 		vm->exit_code = exit_code;
-		va_start(ap, fmt);
 		vsnprintf(vm->message, sizeof(vm->message), fmt, ap);
-		va_end(ap);
 		atomic_store_explicit(&vm->stopping, true, memory_order_release);
 		for (unsigned i = 0; i < vm->ncpus; i++)
 			vcpu_kick(&vm->vcpus[i]);
 	}
 	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_stop(struct vm *vm, enum vmm_end end, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	stop(vm, end, 0, fmt, ap);
+	va_end(ap);
+}
+
+static void stop_with_code(struct vm *vm, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	stop(vm, VMM_END_EXIT, code, fmt, ap);
+	va_end(ap);
+}
+
+void vm_guest_exit(struct vm *vm, unsigned vcpu, int64_t code)
+{
+	stop_with_code(vm, (int)(code & 0xff), "guest exited with code %lld (vcpu %u)",
+		       (long long)code, vcpu);
 }
 
 void vm_collect_stats(struct vm *vm, struct vmm_stats *out)
@@ -275,7 +295,7 @@ static int start_vcpus(struct vm *vm, struct lv_err *err)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		lv_err_sys(err, rc, "starting vCPU threads");
-		vm_stop(vm, VMM_END_VMM_ERROR, 125, "%s", err->msg);
+		vm_stop(vm, VMM_END_VMM_ERROR, "%s", err->msg);
 	}
 	return rc ? -1 : 0;
 }
@@ -302,7 +322,7 @@ static void wait_for_end(struct vm *vm)
 	timed_out = timed_out && vm->running > 0;
 	pthread_mutex_unlock(&vm->lock);
 	if (timed_out)
-		vm_stop(vm, VMM_END_TIMEOUT, 124, "timeout: the guest was still running after %g s; "
+		vm_stop(vm, VMM_END_TIMEOUT, "timeout: the guest was still running after %g s; "
 			"stopped", vm->cfg->timeout_sec);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].started)
@@ -324,7 +344,6 @@ static void fill_result(struct vm *vm, struct vmm_result *res)
 		snprintf(res->message, sizeof(res->message), "%s", vm->message);
 	} else {
 		res->end = VMM_END_HALTED;
-		res->exit_code = 0;
 		snprintf(res->message, sizeof(res->message), "all %u vCPU(s) halted", vm->ncpus);
 	}
 }

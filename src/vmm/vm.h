@@ -49,13 +49,16 @@ struct vm {
 	unsigned running;           /* vCPU threads not yet finished */
 	atomic_bool stopping;
 	enum vmm_end end;
-	int exit_code;
+	int exit_code;              /* VMM_END_EXIT only */
 	char message[1536];
 };
 
-/* Ends the run for every vCPU (first caller's reason is kept). */
-void vm_stop(struct vm *vm, enum vmm_end end, int exit_code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* Ends the run for every vCPU; the first caller's reason is kept. */
+void vm_stop(struct vm *vm, enum vmm_end end, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The exit hypercall: ends the run with the guest's exit code. */
+void vm_guest_exit(struct vm *vm, unsigned vcpu, int64_t code);
 
 /* Makes a vCPU leave KVM_RUN promptly (from any thread). */
 void vcpu_kick(struct vcpu *vcpu);

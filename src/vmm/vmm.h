@@ -58,7 +58,7 @@ struct vmm_stats {
 
 struct vmm_result {
 	enum vmm_end end;
-	int exit_code;          /* the status labvisor should exit with */
+	int exit_code;          /* the guest's code (0..255), for VMM_END_EXIT */
 	char message[1536];     /* how it ended, with RIP and registers on faults */
 	unsigned ncpus;
 	struct { bool halted; uint64_t rax; } vcpu[VMM_MAX_CPUS];
