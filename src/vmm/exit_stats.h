@@ -9,6 +9,7 @@
 #define LV_VMM_EXIT_STATS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "labvisor/hypercall_abi.h"
@@ -38,6 +39,9 @@ struct kvm_stats_reader {
 	int fd;                 /* -1 when the host has none */
 	unsigned n;
 	struct { const char *name; uint64_t offset; } field[KVM_STATS_WANTED];
+	uint64_t data_offset;   /* values are read with one pread() of */
+	uint64_t *data;         /* data_len bytes from data_offset */
+	size_t data_len;
 };
 
 /* Opens the reader for a vCPU; leaves fd = -1 when unsupported. */

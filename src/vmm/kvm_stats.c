@@ -1,8 +1,8 @@
 /*
  * KVM's binary statistics (KVM_GET_STATS_FD, Documentation/virt/kvm/api.rst
  * section 4.133): a header, descriptors with names, then 64-bit values.
- * We look the descriptors up once per vCPU and afterwards pread() only the
- * values we show.
+ * We look the descriptors up once per vCPU; afterwards one pread() of the
+ * values region gives every counter we show.
  */
 #include "exit_stats.h"
 
@@ -34,8 +34,10 @@ static void find_wanted(struct kvm_stats_reader *r, const struct kvm_stats_heade
 		for (unsigned w = 0; w < KVM_STATS_WANTED && r->n < KVM_STATS_WANTED; w++) {
 			if (strncmp(d->name, wanted[w], h->name_size) == 0) {
 				r->field[r->n].name = wanted[w];
-				r->field[r->n].offset = h->data_offset + d->offset;
+				r->field[r->n].offset = d->offset;
 				r->n++;
+				if (d->offset + sizeof(uint64_t) > r->data_len)
+					r->data_len = d->offset + sizeof(uint64_t);
 			}
 		}
 	}
@@ -48,6 +50,8 @@ void kvm_stats_open(struct kvm_stats_reader *r, int vcpu_fd)
 	size_t len;
 
 	r->n = 0;
+	r->data = NULL;
+	r->data_len = 0;
 	r->fd = ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
 	if (r->fd < 0)
 		return;
@@ -61,17 +65,19 @@ void kvm_stats_open(struct kvm_stats_reader *r, int vcpu_fd)
 	if (pread(r->fd, descs, len, h.desc_offset) == (ssize_t)len)
 		find_wanted(r, &h, descs);
 	free(descs);
-	if (r->n)
+	r->data_offset = h.data_offset;
+	if (r->n && r->data_len <= (1u << 20) && (r->data = malloc(r->data_len)))
 		return;
 fail:
-	close(r->fd);
-	r->fd = -1;
+	kvm_stats_close(r);
 }
 
 void kvm_stats_close(struct kvm_stats_reader *r)
 {
 	if (r->fd >= 0)
 		close(r->fd);
+	free(r->data);
+	r->data = NULL;
 	r->fd = -1;
 }
 
@@ -91,10 +97,13 @@ static void add_value(struct vmm_stats *sum, const char *name, uint64_t v)
 
 void kvm_stats_add_to(const struct kvm_stats_reader *r, struct vmm_stats *sum)
 {
-	for (unsigned i = 0; r->fd >= 0 && i < r->n; i++) {
+	if (r->fd < 0 || pread(r->fd, r->data, r->data_len, (off_t)r->data_offset) !=
+			 (ssize_t)r->data_len)
+		return;
+	for (unsigned i = 0; i < r->n; i++) {
 		uint64_t v;
 
-		if (pread(r->fd, &v, sizeof(v), r->field[i].offset) == (ssize_t)sizeof(v))
-			add_value(sum, r->field[i].name, v);
+		memcpy(&v, (const uint8_t *)r->data + r->field[i].offset, sizeof(v));
+		add_value(sum, r->field[i].name, v);
 	}
 }

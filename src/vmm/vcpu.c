@@ -41,10 +41,15 @@ static enum step handle_io(struct vcpu *v, unsigned *reason)
 	size_t bytes = (size_t)run->io.size * run->io.count;
 
 	if (port >= LV_HC_PORT_BASE && port < LV_HC_PORT_BASE + LV_HC_PORT_COUNT &&
-	    run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 4 && run->io.count == 1) {
+	    run->io.direction == KVM_EXIT_IO_OUT) {
 		uint32_t gpa;
 
 		*reason = LV_EXIT_HYPERCALL;
+		if (run->io.size != 4 || run->io.count != 1) {
+			stop_with_regs(v, VMM_END_GUEST_FAULT, "guest fault: a hypercall port was "
+				       "written with other than one 32-bit outl");
+			return STEP_STOP;
+		}
 		memcpy(&gpa, data, sizeof(gpa));
 		return hypercall_dispatch(v, port - LV_HC_PORT_BASE, gpa) < 0 ? STEP_STOP
 									     : STEP_CONTINUE;

@@ -109,8 +109,8 @@ static int check_config(const struct vmm_config *cfg, struct lv_err *err)
 
 static uint8_t *read_guest_file(const char *path, size_t *size, struct lv_err *err)
 {
+	uint8_t *buf = NULL;
 	struct stat st;
-	uint8_t *buf;
 	size_t done = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -120,25 +120,29 @@ static uint8_t *read_guest_file(const char *path, size_t *size, struct lv_err *e
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_GUEST_FILE) {
 		lv_err_set(err, "guest %s: not a regular file of at most 1 GiB", path);
-		close(fd);
-		return NULL;
+		goto out;
 	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	while (buf && done < (size_t)st.st_size) {
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		lv_err_sys(err, ENOMEM, "guest %s", path);
+		goto out;
+	}
+	while (done < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0) {
 			lv_err_sys(err, n < 0 ? errno : EIO, "reading guest %s", path);
 			free(buf);
 			buf = NULL;
-		} else {
-			done += (size_t)n;
+			goto out;
 		}
+		done += (size_t)n;
 	}
-	if (!buf && done == 0 && !err->msg[0])
-		lv_err_sys(err, ENOMEM, "guest %s", path);
-	close(fd);
 	*size = done;
+out:
+	close(fd);
 	return buf;
 }
 

@@ -6,7 +6,10 @@
  *   cfg.guest_path = "hello.elf";
  *   struct vmm_result res;
  *   if (vmm_run(&cfg, &res, &err) < 0) ...   // could not start the VM
- *   // else res.end says how it ended, res.exit_code what to exit with
+ *   // else res.end says how it ended (res.exit_code: the guest's exit code)
+ *
+ * libvmm installs a no-op SIGUSR1 handler and sends SIGUSR1 to vCPU threads
+ * to make them leave KVM_RUN; a program embedding it must leave SIGUSR1 be.
  */
 #ifndef LV_VMM_H
 #define LV_VMM_H

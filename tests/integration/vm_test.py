@@ -212,6 +212,13 @@ def bad_argument_block_ends_vm(ctx):
 
 
 @case
+def narrow_hypercall_port_write(ctx):
+    rc, out, err = ctx.run(ctx.guest("narrow_hypercall.elf"))
+    expect(rc == 1 and "other than one 32-bit outl" in err, "a clear guest fault", rc, err)
+    expect("not reached" not in out, "the guest stopped", out)
+
+
+@case
 def triple_fault(ctx):
     rc, out, err = ctx.run(ctx.guest("triple_fault.elf"))
     expect(rc == 1, "exit status 1", rc, err)
