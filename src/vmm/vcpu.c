@@ -33,38 +33,54 @@ static void stop_with_regs(struct vcpu *v, enum vmm_end end, const char *what)
 	vm_stop(v->vm, end, "%s (vcpu %u); registers: %s", what, v->id, regs);
 }
 
-static enum step handle_io(struct vcpu *v, unsigned *reason)
+/* The statistics reason of an exit, decided before it is handled so that an
+ * exit-statistics query counts itself (as in the classic assignment). */
+static unsigned exit_reason(const struct kvm_run *run)
+{
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		if (run->io.port == LV_CONSOLE_PORT && run->io.direction == KVM_EXIT_IO_OUT)
+			return LV_EXIT_CONSOLE;
+		if (run->io.port >= LV_HC_PORT_BASE &&
+		    run->io.port < LV_HC_PORT_BASE + LV_HC_PORT_COUNT &&
+		    run->io.direction == KVM_EXIT_IO_OUT)
+			return LV_EXIT_HYPERCALL;
+		return LV_EXIT_PIO;
+	case KVM_EXIT_MMIO:     return LV_EXIT_MMIO;
+	case KVM_EXIT_HLT:      return LV_EXIT_HLT;
+	case KVM_EXIT_SHUTDOWN: return LV_EXIT_SHUTDOWN;
+	case KVM_EXIT_INTR:     return LV_EXIT_INTR;
+	default:                return LV_EXIT_OTHER;
+	}
+}
+
+static enum step handle_io(struct vcpu *v, unsigned reason)
 {
 	struct kvm_run *run = v->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
-	uint16_t port = run->io.port;
 	size_t bytes = (size_t)run->io.size * run->io.count;
+	uint32_t gpa;
 
-	if (port >= LV_HC_PORT_BASE && port < LV_HC_PORT_BASE + LV_HC_PORT_COUNT &&
-	    run->io.direction == KVM_EXIT_IO_OUT) {
-		uint32_t gpa;
-
-		*reason = LV_EXIT_HYPERCALL;
+	switch (reason) {
+	case LV_EXIT_HYPERCALL:
 		if (run->io.size != 4 || run->io.count != 1) {
 			stop_with_regs(v, VMM_END_GUEST_FAULT, "guest fault: a hypercall port was "
 				       "written with other than one 32-bit outl");
 			return STEP_STOP;
 		}
 		memcpy(&gpa, data, sizeof(gpa));
-		return hypercall_dispatch(v, port - LV_HC_PORT_BASE, gpa) < 0 ? STEP_STOP
-									     : STEP_CONTINUE;
-	}
-	if (port == LV_CONSOLE_PORT && run->io.direction == KVM_EXIT_IO_OUT) {
-		*reason = LV_EXIT_CONSOLE;
+		return hypercall_dispatch(v, run->io.port - LV_HC_PORT_BASE, gpa) < 0
+			? STEP_STOP : STEP_CONTINUE;
+	case LV_EXIT_CONSOLE:
 		if (write(v->vm->cfg->console_fd, data, bytes) < 0) {
 			/* the console reader went away: the guest runs on, unheard */
 		}
 		return STEP_CONTINUE;
+	default:
+		if (run->io.direction == KVM_EXIT_IO_IN)
+			memset(data, 0xff, bytes);      /* nothing there, like an open bus */
+		return STEP_CONTINUE;
 	}
-	*reason = LV_EXIT_PIO;
-	if (run->io.direction == KVM_EXIT_IO_IN)
-		memset(data, 0xff, bytes);      /* nothing there, like an open bus */
-	return STEP_CONTINUE;
 }
 
 /* Bare guests have no MMIO devices: any MMIO exit is a stray access. */
@@ -110,7 +126,7 @@ static enum step handle_internal_error(struct vcpu *v)
 	return STEP_STOP;
 }
 
-static enum step handle_exit(struct vcpu *v, unsigned *reason)
+static enum step handle_exit(struct vcpu *v, unsigned reason)
 {
 	struct kvm_run *run = v->run;
 	char what[128];
@@ -119,31 +135,24 @@ static enum step handle_exit(struct vcpu *v, unsigned *reason)
 	case KVM_EXIT_IO:
 		return handle_io(v, reason);
 	case KVM_EXIT_MMIO:
-		*reason = LV_EXIT_MMIO;
 		return handle_mmio(v);
 	case KVM_EXIT_HLT:
-		*reason = LV_EXIT_HLT;
 		return STEP_HALT;
 	case KVM_EXIT_SHUTDOWN:
-		*reason = LV_EXIT_SHUTDOWN;
 		stop_with_regs(v, VMM_END_GUEST_FAULT,
 			       "guest fault: triple fault (shutdown); an exception the guest "
 			       "did not handle");
 		return STEP_STOP;
 	case KVM_EXIT_INTR:
-		*reason = LV_EXIT_INTR;
 		return STEP_CONTINUE;
 	case KVM_EXIT_INTERNAL_ERROR:
-		*reason = LV_EXIT_OTHER;
 		return handle_internal_error(v);
 	case KVM_EXIT_FAIL_ENTRY:
-		*reason = LV_EXIT_OTHER;
 		snprintf(what, sizeof(what), "KVM could not enter the guest (hardware reason %#llx)",
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		stop_with_regs(v, VMM_END_VMM_ERROR, what);
 		return STEP_STOP;
 	default:
-		*reason = LV_EXIT_OTHER;
 		snprintf(what, sizeof(what), "unexpected KVM exit reason %u", run->exit_reason);
 		stop_with_regs(v, VMM_END_VMM_ERROR, what);
 		return STEP_STOP;
@@ -164,7 +173,7 @@ static void run_loop(struct vcpu *v)
 	struct vm *vm = v->vm;
 
 	while (!atomic_load_explicit(&vm->stopping, memory_order_acquire)) {
-		unsigned reason = LV_EXIT_OTHER;
+		unsigned reason;
 		enum step step;
 		uint64_t t0;
 		int rc = ioctl(v->fd, KVM_RUN, NULL);
@@ -180,8 +189,9 @@ static void run_loop(struct vcpu *v)
 				strerror(errno));
 			return;
 		}
-		step = handle_exit(v, &reason);
+		reason = exit_reason(v->run);
 		exit_count(&v->ctr, reason);
+		step = handle_exit(v, reason);
 		exit_time(&v->ctr, reason, __rdtsc() - t0);
 		if (step == STEP_HALT) {
 			record_halt(v);
