@@ -6,6 +6,7 @@
 #define LV_EXIT_USAGE 2         /* bad command line or unusable input */
 
 int cmd_vm(int argc, char **argv);
+int cmd_isolate(int argc, char **argv);
 
 /* Prints "labvisor CMD: MESSAGE" on stderr; returns -1 for `return cli_error(...)`. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

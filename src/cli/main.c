@@ -14,6 +14,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "vm", cmd_vm, "run guests under Labvisor's own KVM monitor" },
+	{ "isolate", cmd_isolate, "run a program in a namespaces + cgroups + seccomp sandbox" },
 };
 
 static void usage(FILE *out)

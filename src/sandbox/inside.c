@@ -1,0 +1,167 @@
+#include "inside.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "seccomp.h"
+
+extern char **environ;
+
+__attribute__((noreturn)) static void fail(const struct inside *in, char kind,
+					   const struct lv_err *err)
+{
+	char msg[sizeof(err->msg) + 1];
+	int n = snprintf(msg, sizeof(msg), "%c%s", kind, err->msg);
+
+	if (write(in->err_fd, msg, (size_t)n) < 0) {
+		/* the keeper is gone; nobody to tell */
+	}
+	_exit(kind == 'E' ? 127 : 1);
+}
+
+static int set_limit(int resource, uint64_t value, const char *name, struct lv_err *err)
+{
+	struct rlimit rl = { .rlim_cur = value, .rlim_max = value };
+
+	return setrlimit(resource, &rl) < 0 ? lv_err_sys(err, errno, "setrlimit %s", name) : 0;
+}
+
+static int set_limits(const struct sandbox_config *cfg, struct lv_err *err)
+{
+	if (set_limit(RLIMIT_CORE, 0, "core", err) < 0 ||
+	    set_limit(RLIMIT_NOFILE, cfg->open_files, "nofile", err) < 0 ||
+	    set_limit(RLIMIT_STACK, cfg->stack_bytes ? cfg->stack_bytes : RLIM_INFINITY,
+		      "stack", err) < 0 ||
+	    set_limit(RLIMIT_FSIZE, cfg->fsize_bytes ? cfg->fsize_bytes : RLIM_INFINITY,
+		      "fsize", err) < 0)
+		return -1;
+	/* A backstop per process; the keeper enforces the total over all processes. */
+	if (cfg->cpu_sec > 0 &&
+	    set_limit(RLIMIT_CPU, (uint64_t)cfg->cpu_sec + 1, "cpu", err) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Init becomes the box user as soon as the maps exist: the files it creates
+ * (tmpfs mount points, /etc) need an owner the namespace can name, and it
+ * should reach host paths with no more than the box user's rights.  It keeps
+ * its capabilities inside the namespace: the kernel clears them only when
+ * leaving the namespace's uid 0, which is not mapped here.
+ */
+static int become_box_user(const struct inside *in, struct lv_err *err)
+{
+	if (in->set_groups && setgroups(0, NULL) < 0)
+		return lv_err_sys(err, errno, "setgroups");
+	if (setresgid(SB_INSIDE_UID, SB_INSIDE_UID, SB_INSIDE_UID) < 0 ||
+	    setresuid(SB_INSIDE_UID, SB_INSIDE_UID, SB_INSIDE_UID) < 0)
+		return lv_err_sys(err, errno, "switching to uid %d", SB_INSIDE_UID);
+	return 0;
+}
+
+/* The program: no capability in any set, and none to be gained. */
+static int drop_privileges(struct lv_err *err)
+{
+	cap_t none;
+	int rc;
+
+	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
+		if (cap_drop_bound(c) < 0 && errno != EINVAL)
+			return lv_err_sys(err, errno, "dropping capability %d", c);
+	none = cap_init();
+	rc = none ? cap_set_proc(none) : -1;
+	cap_free(none);
+	if (rc < 0 || cap_reset_ambient() < 0)
+		return lv_err_sys(err, errno, "clearing capabilities");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return lv_err_sys(err, errno, "PR_SET_NO_NEW_PRIVS");
+	return 0;
+}
+
+__attribute__((noreturn)) static void run_program(const struct inside *in)
+{
+	struct lv_err err;
+	int oom;
+
+	/* Init may be shielded from the OOM killer; the program must not be.  Like
+	 * init it is not dumpable yet (so its /proc files are not its own); it
+	 * will be after exec anyway. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (oom < 0 || write(oom, "0", 1) != 1)
+		fail(in, 'S', &(struct lv_err){ .msg = "resetting oom_score_adj" });
+	close(oom);
+	setsid();
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(in->prog_fd[fd], fd) < 0)
+			fail(in, 'S', &(struct lv_err){ .msg = "dup2 of the standard streams" });
+	if (set_limits(in->cfg, &err) < 0 || drop_privileges(&err) < 0)
+		fail(in, 'S', &err);
+	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+		fail(in, 'S', &(struct lv_err){ .msg = "close_range" });
+	if (sb_seccomp_load(in->cfg, &err) < 0)
+		fail(in, 'S', &err);
+	environ = (char **)in->envp;
+	execvp(in->cfg->argv[0], in->cfg->argv);
+	lv_err_sys(&err, errno, "exec %s", in->cfg->argv[0]);
+	fail(in, 'E', &err);
+}
+
+static void setup(const struct inside *in)
+{
+	struct lv_err err;
+	char go;
+
+	close(in->keeper_go_fd);
+	/* Die with the keeper, whatever kills it; the kernel then kills the rest. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || read(in->go_fd, &go, 1) != 1)
+		_exit(1);
+	close(in->go_fd);
+	if (become_box_user(in, &err) < 0)
+		fail(in, 'S', &err);
+	/* Now inside the box cgroup: make it this namespace's cgroup root. */
+	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL)
+		fail(in, 'S', &(struct lv_err){ .msg = "unshare(CLONE_NEWCGROUP)" });
+	if (sethostname(in->hostname, strlen(in->hostname)) < 0) {
+		lv_err_sys(&err, errno, "sethostname");
+		fail(in, 'S', &err);
+	}
+	if (net_setup_inside(in->veth, &err) < 0 || mount_plan_apply(in->plan, &err) < 0)
+		fail(in, 'S', &err);
+}
+
+void inside_init(const struct inside *in)
+{
+	int status;
+	pid_t prog, pid;
+
+	setup(in);
+	prog = fork();
+	if (prog < 0)
+		fail(in, 'S', &(struct lv_err){ .msg = "fork of the program" });
+	if (prog == 0)
+		run_program(in);
+	for (int fd = 0; fd < 3; fd++)
+		close(in->prog_fd[fd]);
+	if (write(in->status_fd, "R", 1) != 1)
+		_exit(1);
+	/* pid 1: reap every orphan until the program itself is done. */
+	while ((pid = waitpid(-1, &status, 0)) != prog)
+		if (pid < 0 && errno != EINTR)
+			_exit(1);
+	if (write(in->status_fd, &status, sizeof(status)) != (ssize_t)sizeof(status))
+		_exit(1);
+	_exit(0);
+}

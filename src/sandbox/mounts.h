@@ -1,0 +1,65 @@
+/*
+ * The sandbox's file system as an ordered list of typed steps (after
+ * bubblewrap): built and checked by the keeper on the host, where errors
+ * can still be usage errors, then carried out by init inside the new mount
+ * namespace.  Host paths are resolved by the keeper (realpath) and reached
+ * inside through the old root, so a step never follows a path the sandbox
+ * controls.
+ */
+#ifndef LV_SANDBOX_MOUNTS_H
+#define LV_SANDBOX_MOUNTS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sandbox.h"
+
+enum mstep_kind {
+	STEP_ROOT_BIND,   /* src (read-only) becomes / */
+	STEP_ROOT_TMPFS,  /* an empty read-only tmpfs becomes / */
+	STEP_BIND,        /* src at dst; read-only unless rw */
+	STEP_TMPFS,       /* writable tmpfs at dst, size in bytes, mode */
+	STEP_PROC,        /* a fresh /proc */
+	STEP_DEV,         /* minimal /dev: null zero full random urandom, fd links, shm */
+	STEP_SYMLINK,     /* dst -> src */
+	STEP_FILE,        /* a read-only file at dst holding `text` */
+	STEP_READONLY,    /* make the tmpfs at dst read-only once filled */
+};
+
+struct mstep {
+	enum mstep_kind kind;
+	char src[PATH_MAX];
+	char dst[PATH_MAX];
+	bool rw;
+	unsigned long size;
+	unsigned mode;
+	char text[1024];
+};
+
+#define MAX_MSTEPS (SB_MAX_BINDS + 32)
+
+struct mount_plan {
+	unsigned n;
+	struct mstep step[MAX_MSTEPS];
+	char workdir[PATH_MAX];         /* the program's working directory inside */
+};
+
+/* Builds the plan for cfg; usage errors (missing paths, bad targets) go to err. */
+int mount_plan_build(const struct sandbox_config *cfg, const char *hostname,
+		     struct mount_plan *plan, struct lv_err *err);
+
+/*
+ * The host path behind a path as the sandbox will see it, for checking that
+ * a program exists before starting; false when no host file backs it.
+ */
+bool mount_plan_host_path(const struct mount_plan *plan, const char *inside, char *host,
+			  size_t len);
+
+/*
+ * Inside init, in the new mount namespace: builds the new root and makes it
+ * the root.  Writes what failed to err.
+ */
+int mount_plan_apply(const struct mount_plan *plan, struct lv_err *err);
+
+#endif

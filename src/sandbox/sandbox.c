@@ -1,0 +1,503 @@
+/*
+ * sandbox_run: the keeper's side of a run, in order — check the request,
+ * take a box id, create its cgroup, clone init into fresh namespaces, hand
+ * it uid/gid maps, the cgroup and the network, watch it (keeper.c), then
+ * undo everything and decide the verdict.
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "boxlock.h"
+#include "cgroup.h"
+#include "inside.h"
+#include "keeper.h"
+#include "mounts.h"
+#include "netns.h"
+#include "seccomp.h"
+
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+struct sandbox_config sandbox_config_default(void)
+{
+	return (struct sandbox_config){
+		.id = -1,
+		.mem_bytes = 512ull << 20,
+		.procs = 64,
+		.output_bytes = 64ull << 20,
+		.fsize_bytes = 64ull << 20,
+		.stack_bytes = 8ull << 20,
+		.open_files = 64,
+		.out_fd = STDOUT_FILENO,
+		.err_fd = STDERR_FILENO,
+	};
+}
+
+/* Everything one run owns, so that one function can undo it. */
+struct run {
+	const struct sandbox_config *cfg;
+	bool root_mode;
+	struct box box;
+	struct cgroup *cg;
+	struct mount_plan plan;
+	struct veth veth;
+	bool veth_made;
+	char workdir[PATH_MAX];         /* host path handed to the box uid, or "" */
+	uid_t dir_uid;
+	gid_t dir_gid;
+	char *envp[SB_MAX_ENV + 4];
+	char env_store[2][PATH_MAX + 8];
+	int go[2], errp[2], status[2], out[2][2], in_fd, dest[2];
+	sigset_t old_mask;
+	int sigfd;
+};
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static bool env_has(const struct sandbox_config *cfg, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (unsigned i = 0; i < cfg->nenv; i++)
+		if (strncmp(cfg->env[i], key, n) == 0 && cfg->env[i][n] == '=')
+			return true;
+	return false;
+}
+
+static void build_env(struct run *r)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < r->cfg->nenv; i++)
+		r->envp[n++] = (char *)r->cfg->env[i];
+	if (!env_has(r->cfg, "PATH"))
+		r->envp[n++] = "PATH=" DEFAULT_PATH;
+	if (!env_has(r->cfg, "HOME")) {
+		snprintf(r->env_store[0], sizeof(r->env_store[0]), "HOME=%s", r->plan.workdir);
+		r->envp[n++] = r->env_store[0];
+	}
+	r->envp[n] = NULL;
+}
+
+static const char *env_path(const struct run *r)
+{
+	for (unsigned i = 0; r->envp[i]; i++)
+		if (strncmp(r->envp[i], "PATH=", 5) == 0)
+			return r->envp[i] + 5;
+	return DEFAULT_PATH;
+}
+
+/* The program must exist before anything is created: a missing one is a usage error. */
+static int find_program(const struct run *r, struct lv_err *err)
+{
+	const char *prog = r->cfg->argv[0];
+	char inside[PATH_MAX * 2], host[PATH_MAX * 2], path[PATH_MAX];
+
+	if (strchr(prog, '/')) {
+		if (prog[0] == '/')
+			snprintf(inside, sizeof(inside), "%s", prog);
+		else
+			snprintf(inside, sizeof(inside), "%s/%s", r->plan.workdir, prog);
+		if (mount_plan_host_path(&r->plan, inside, host, sizeof(host)) &&
+		    access(host, X_OK) == 0)
+			return 0;
+		return lv_err_set(err, "program %s does not exist in the sandbox (or is not "
+				  "executable)", prog);
+	}
+	snprintf(path, sizeof(path), "%s", env_path(r));
+	for (char *dir = strtok(path, ":"); dir; dir = strtok(NULL, ":")) {
+		snprintf(inside, sizeof(inside), "%s/%s", dir, prog);
+		if (mount_plan_host_path(&r->plan, inside, host, sizeof(host)) &&
+		    access(host, X_OK) == 0)
+			return 0;
+	}
+	return lv_err_set(err, "program %s not found in the sandbox's PATH (%s)", prog, env_path(r));
+}
+
+static int check_config(const struct sandbox_config *cfg, struct lv_err *err)
+{
+	if (!cfg->argv || !cfg->argv[0] || !cfg->argv[0][0])
+		return lv_err_set(err, "no PROGRAM given: labvisor isolate [OPTIONS] -- PROGRAM [ARGS...]");
+	if (cfg->id > SB_MAX_ID)
+		return lv_err_set(err, "sandbox id must be 0..%d", SB_MAX_ID);
+	if (cfg->hostname && (strlen(cfg->hostname) == 0 || strlen(cfg->hostname) > 63))
+		return lv_err_set(err, "--hostname must have 1..63 characters");
+	if (cfg->open_files < 4)
+		return lv_err_set(err, "at least 4 open files are needed");
+	return sb_seccomp_check(cfg, err);
+}
+
+static int open_files(struct run *r, struct lv_err *err)
+{
+	const struct sandbox_config *cfg = r->cfg;
+	const char *paths[2] = { cfg->stdout_path, cfg->stderr_path };
+	int fallback[2] = { cfg->out_fd, cfg->err_fd };
+
+	r->in_fd = open(cfg->stdin_path ? cfg->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
+	if (r->in_fd < 0)
+		return lv_err_sys(err, errno, "--stdin %s", cfg->stdin_path);
+	for (int i = 0; i < 2; i++) {
+		r->dest[i] = -1;
+		if (!paths[i])
+			continue;
+		r->dest[i] = open(paths[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (r->dest[i] < 0)
+			return lv_err_sys(err, errno, "%s %s", i ? "--stderr" : "--stdout", paths[i]);
+	}
+	/* The same file for both streams: one descriptor, so writes do not overwrite. */
+	if (paths[0] && paths[1] && strcmp(paths[0], paths[1]) == 0) {
+		close(r->dest[1]);
+		r->dest[1] = dup(r->dest[0]);
+	}
+	for (int i = 0; i < 2; i++)
+		if (r->dest[i] < 0)
+			r->dest[i] = dup(fallback[i]);
+	return 0;
+}
+
+static int make_pipes(struct run *r, struct lv_err *err)
+{
+	if (pipe2(r->go, O_CLOEXEC) < 0 || pipe2(r->errp, O_CLOEXEC) < 0 ||
+	    pipe2(r->status, O_CLOEXEC) < 0 || pipe2(r->out[0], O_CLOEXEC) < 0 ||
+	    pipe2(r->out[1], O_CLOEXEC) < 0)
+		return lv_err_sys(err, errno, "pipe");
+	return 0;
+}
+
+/* Root mode: the work directory belongs to the box uid for the run. */
+static int lend_workdir(struct run *r, struct lv_err *err)
+{
+	struct stat st;
+	uid_t box_id = SB_UID_BASE + (uid_t)r->box.id;
+
+	if (!r->root_mode || !r->cfg->dir)
+		return 0;
+	if (!realpath(r->cfg->dir, r->workdir) || stat(r->workdir, &st) < 0)
+		return lv_err_sys(err, errno, "--dir %s", r->cfg->dir);
+	r->dir_uid = st.st_uid;
+	r->dir_gid = st.st_gid;
+	if (box_state_save(&r->box, r->workdir, st.st_uid, st.st_gid, err) < 0)
+		return -1;
+	return chown_tree(r->workdir, box_id, box_id, err);
+}
+
+static int write_proc(pid_t pid, const char *file, const char *text, struct lv_err *err)
+{
+	char path[64];
+	size_t len = strlen(text);
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return lv_err_sys(err, errno, "open %s", path);
+	if (write(fd, text, len) != (ssize_t)len)
+		rc = lv_err_sys(err, errno, "writing %s", path);
+	close(fd);
+	return rc;
+}
+
+/* The program's uid and gid inside map to the box uid (root) or to the caller. */
+static int map_ids(const struct run *r, pid_t pid, struct lv_err *err)
+{
+	unsigned host_uid = r->root_mode ? SB_UID_BASE + (unsigned)r->box.id : getuid();
+	unsigned host_gid = r->root_mode ? SB_UID_BASE + (unsigned)r->box.id : getgid();
+	char map[64];
+
+	if (!r->root_mode && write_proc(pid, "setgroups", "deny", err) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "%u %u 1\n", SB_INSIDE_UID, host_uid);
+	if (write_proc(pid, "uid_map", map, err) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "%u %u 1\n", SB_INSIDE_UID, host_gid);
+	return write_proc(pid, "gid_map", map, err);
+}
+
+static int prepare_init(struct run *r, pid_t pid, struct lv_err *err)
+{
+	if (map_ids(r, pid, err) < 0 || cgroup_attach(r->cg, pid, err) < 0)
+		return -1;
+	/* Init should outlive an OOM kill in the box (the program resets its own).
+	 * Best effort: it needs CAP_SYS_RESOURCE, and init is tiny anyway. */
+	if (r->root_mode)
+		write_proc(pid, "oom_score_adj", "-1000", &(struct lv_err){ 0 });
+	if (r->cfg->net == SB_NET_VETH) {
+		if (veth_create(&r->veth, pid, err) < 0)
+			return -1;
+		r->veth_made = true;
+	}
+	return write(r->go[1], "g", 1) == 1 ? 0 : lv_err_sys(err, errno, "starting init");
+}
+
+static pid_t clone_init(struct run *r, struct lv_err *err)
+{
+	const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+				    CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD;
+	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+
+	if (pid < 0) {
+		if (errno == EPERM || errno == EINVAL || errno == ENOSPC)
+			lv_err_sys(err, errno, "creating namespaces (user namespaces must be "
+				   "enabled: sysctl user.max_user_namespaces > 0%s)",
+				   r->root_mode ? "" : ", and kernel.unprivileged_userns_clone=1 "
+				   "for ordinary users");
+		else
+			lv_err_sys(err, errno, "clone");
+		return -1;
+	}
+	if (pid == 0) {
+		struct inside in = {
+			.cfg = r->cfg, .plan = &r->plan,
+			.veth = r->cfg->net == SB_NET_VETH ? &r->veth : NULL,
+			.hostname = r->cfg->hostname ? r->cfg->hostname : "sandbox",
+			.set_groups = r->root_mode, .go_fd = r->go[0], .keeper_go_fd = r->go[1],
+			.err_fd = r->errp[1], .status_fd = r->status[1],
+			.prog_fd = { r->in_fd, r->out[0][1], r->out[1][1] }, .envp = r->envp,
+		};
+		sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
+		inside_init(&in);
+	}
+	return pid;
+}
+
+/* Labvisor's own stop signals arrive through a signalfd while a box runs. */
+static int block_signals(struct run *r, struct lv_err *err)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &r->old_mask);
+	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return r->sigfd < 0 ? lv_err_sys(err, errno, "signalfd") : 0;
+}
+
+static void read_setup_error(struct run *r, char *kind, char *msg, size_t len)
+{
+	ssize_t n = read(r->errp[0], msg, len - 1);
+
+	*kind = n > 0 ? msg[0] : 0;
+	if (n <= 0) {
+		msg[0] = '\0';
+		return;
+	}
+	memmove(msg, msg + 1, (size_t)n - 1);
+	msg[n - 1] = '\0';
+}
+
+static void verdict(struct run *r, struct watch *w, int init_status, struct sandbox_report *rep)
+{
+	char kind = 0, msg[sizeof(rep->message)];
+	struct cg_usage u;
+
+	cgroup_usage(r->cg, &u);
+	rep->cpu_sec = w->started ? (double)(u.cpu_ns - w->cpu_base_ns) / 1e9 : 0;
+	rep->wall_sec = w->started ? w->t_end - w->t_start : 0;
+	rep->max_rss_kib = u.peak_mem_bytes / 1024;
+	rep->processes = u.procs_peak;
+	rep->output_bytes = w->output_bytes;
+	rep->cgroup_version = cgroup_version(r->cg);
+	rep->exit_code = -1;
+	if (w->have_status && WIFEXITED(w->wait_status))
+		rep->exit_code = WEXITSTATUS(w->wait_status);
+	else if (w->have_status && WIFSIGNALED(w->wait_status))
+		rep->signal = WTERMSIG(w->wait_status);
+	else
+		rep->signal = SIGKILL;
+	read_setup_error(r, &kind, msg, sizeof(msg));
+
+	if (kind == 'S' || w->killed == KILL_SETUP || w->killed == KILL_SIGNAL ||
+	    (!w->have_status && !w->killed && kind != 'E' && u.oom_kills == 0)) {
+		rep->status = SB_SANDBOX_ERROR;
+		snprintf(rep->message, sizeof(rep->message), "%s",
+			 kind == 'S' ? msg : w->killed == KILL_SETUP ? "the sandbox took too long to start"
+			 : w->killed == KILL_SIGNAL ? "labvisor was told to stop (signal)"
+			 : init_status ? "the sandbox's init failed" : "no status from the program");
+	} else if (w->killed == KILL_CPU || w->killed == KILL_WALL ||
+		   (r->cfg->cpu_sec > 0 && rep->cpu_sec >= r->cfg->cpu_sec)) {
+		rep->status = SB_TIME_LIMIT;
+		snprintf(rep->message, sizeof(rep->message), "%s time limit of %g s",
+			 w->killed == KILL_WALL ? "wall" : "CPU",
+			 w->killed == KILL_WALL ? r->cfg->wall_sec : r->cfg->cpu_sec);
+	} else if (w->killed == KILL_OUTPUT) {
+		rep->status = SB_OUTPUT_LIMIT;
+		snprintf(rep->message, sizeof(rep->message), "output cut at %llu bytes",
+			 (unsigned long long)r->cfg->output_bytes);
+	} else if (u.oom_kills > 0) {
+		rep->status = SB_MEMORY_LIMIT;
+		snprintf(rep->message, sizeof(rep->message), "memory limit of %llu MiB "
+			 "(%llu process(es) killed)", (unsigned long long)(r->cfg->mem_bytes >> 20),
+			 (unsigned long long)u.oom_kills);
+	} else if (kind == 'E' || rep->exit_code != 0) {
+		rep->status = SB_RUNTIME_ERROR;
+		if (kind == 'E')
+			rep->exit_code = 127;
+		snprintf(rep->message, sizeof(rep->message), "%s", kind == 'E' ? msg :
+			 rep->signal ? strsignal(rep->signal) : "non-zero exit status");
+	} else {
+		rep->status = SB_OK;
+	}
+}
+
+static int supervise(struct run *r, pid_t pid, struct sandbox_report *rep, struct lv_err *err)
+{
+	struct watch w = {
+		.cfg = r->cfg, .cg = r->cg, .init_pid = pid, .sigfd = r->sigfd,
+		.out_fd = { r->out[0][0], r->out[1][0] }, .dest_fd = { r->dest[0], r->dest[1] },
+		.status_fd = r->status[0],
+	};
+	int status = 0;
+
+	/* Only init and its children may hold the write ends now. */
+	close_fd(&r->go[0]);
+	close_fd(&r->errp[1]);
+	close_fd(&r->status[1]);
+	close_fd(&r->out[0][1]);
+	close_fd(&r->out[1][1]);
+	close_fd(&r->in_fd);
+	w.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (w.pidfd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return lv_err_sys(err, errno, "pidfd_open (Linux >= 5.3 is needed)");
+	}
+	if (prepare_init(r, pid, err) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(w.pidfd);
+		return -1;
+	}
+	keeper_watch(&w);
+	waitpid(pid, &status, 0);
+	close(w.pidfd);
+	verdict(r, &w, status, rep);
+	return 0;
+}
+
+static void undo(struct run *r, struct lv_err *err)
+{
+	int *fds[] = { &r->go[0], &r->go[1], &r->errp[0], &r->errp[1], &r->status[0],
+		       &r->status[1], &r->out[0][0], &r->out[0][1], &r->out[1][0],
+		       &r->out[1][1], &r->in_fd, &r->dest[0], &r->dest[1], &r->sigfd };
+
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		close_fd(fds[i]);
+	if (r->veth_made)
+		veth_delete(&r->veth);
+	if (r->cg && cgroup_destroy(r->cg, err) < 0)
+		fprintf(stderr, "labvisor: %s\n", err->msg);
+	if (r->workdir[0]) {
+		if (chown_tree(r->workdir, r->dir_uid, r->dir_gid, err) < 0)
+			fprintf(stderr, "labvisor: %s\n", err->msg);
+		else
+			box_state_clear(&r->box);
+	}
+	box_release(&r->box);
+	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
+}
+
+/* A previous run of this box that died mid-way: undo what it left. */
+static int recover_box(struct run *r, struct lv_err *err)
+{
+	if (box_state_recover(&r->box, err) < 0)
+		return -1;
+	veth_delete(&r->veth);
+	return 0;
+}
+
+static void init_run(struct run *r, const struct sandbox_config *cfg)
+{
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	r->root_mode = geteuid() == 0;
+	r->box.lock_fd = -1;
+	int *fds[] = { &r->go[0], &r->go[1], &r->errp[0], &r->errp[1], &r->status[0],
+		       &r->status[1], &r->out[0][0], &r->out[0][1], &r->out[1][0],
+		       &r->out[1][1], &r->in_fd, &r->dest[0], &r->dest[1], &r->sigfd };
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		*fds[i] = -1;
+}
+
+int sandbox_run(const struct sandbox_config *cfg, struct sandbox_report *rep,
+		struct lv_err *err)
+{
+	struct cg_limits lim = { .mem_bytes = cfg->mem_bytes, .procs = cfg->procs };
+	char name[32];
+	struct run r;
+	pid_t pid;
+	int rc = -1;
+
+	memset(rep, 0, sizeof(*rep));
+	init_run(&r, cfg);
+	if (check_config(cfg, err) < 0 ||
+	    mount_plan_build(cfg, cfg->hostname ? cfg->hostname : "sandbox", &r.plan, err) < 0)
+		return -1;
+	build_env(&r);
+	if (find_program(&r, err) < 0 || box_acquire(cfg->id, &r.box, err) < 0)
+		return -1;
+	rep->id = r.box.id;
+	veth_for_box(r.box.id, &r.veth);
+	snprintf(name, sizeof(name), "box-%d", r.box.id);
+	if (block_signals(&r, err) == 0 && recover_box(&r, err) == 0 &&
+	    cgroup_create(name, &lim, &r.cg, err) == 0 && lend_workdir(&r, err) == 0 &&
+	    open_files(&r, err) == 0 && make_pipes(&r, err) == 0 &&
+	    (pid = clone_init(&r, err)) > 0)
+		rc = supervise(&r, pid, rep, err);
+	undo(&r, err);
+	return rc;
+}
+
+int sandbox_cleanup(struct lv_err *err)
+{
+	char name[32];
+	int cleaned = 0;
+	struct veth v;
+	struct box b;
+
+	/* Taking a box's lock proves no live run uses it. */
+	if (box_acquire(-1, &b, err) < 0)
+		return -1;
+	box_release(&b);
+	for (int id = 0; id <= SB_MAX_ID; id++) {
+		int found = 0, rc;
+
+		if (!box_try(id, &b))
+			continue;
+		veth_for_box(id, &v);
+		snprintf(name, sizeof(name), "box-%d", id);
+		rc = box_state_recover(&b, err);
+		if (rc >= 0) {
+			found |= rc;
+			rc = cgroup_remove_stale(name, err);
+			found |= rc > 0;
+		}
+		if (rc >= 0 && veth_exists(&v)) {
+			veth_delete(&v);
+			found = 1;
+		}
+		box_release(&b);
+		if (rc < 0)
+			return -1;
+		cleaned += found;
+	}
+	return cleaned;
+}
