@@ -311,6 +311,15 @@ int cgroup_attach(struct cgroup *cg, pid_t pid, struct lv_err *err)
 	return 0;
 }
 
+unsigned cgroup_self_attach_files(const struct cgroup *cg, char files[][PATH_MAX + 8])
+{
+	if (cg->version == 2)
+		return 0;
+	for (unsigned i = 0; i < cg->ndirs; i++)
+		snprintf(files[i], PATH_MAX + 8, "%s/tasks", cg->dir[i]);
+	return cg->ndirs;
+}
+
 uint64_t cgroup_cpu_ns(struct cgroup *cg)
 {
 	if (cg->version == 2)

@@ -7,6 +7,7 @@
 #ifndef LV_SANDBOX_CGROUP_H
 #define LV_SANDBOX_CGROUP_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -40,6 +41,15 @@ int cgroup_version(const struct cgroup *cg);
 
 /* Moves a process into the box. */
 int cgroup_attach(struct cgroup *cg, pid_t pid, struct lv_err *err);
+
+/*
+ * cgroup v1 only: the `tasks` files through which a process moves itself
+ * (by writing "0"), one per hierarchy; returns how many (0 on v2).  A
+ * thread moving itself skips the global cgroup_threadgroup_rwsem, whose
+ * write side waits for an RCU grace period (~10 ms here) — see
+ * cgroup_procs_write_start() in the kernel.
+ */
+unsigned cgroup_self_attach_files(const struct cgroup *cg, char files[][PATH_MAX + 8]);
 
 /* CPU time of everything in the box so far (cheap: one pread). */
 uint64_t cgroup_cpu_ns(struct cgroup *cg);

@@ -90,7 +90,8 @@ static int drop_privileges(struct lv_err *err)
 	return 0;
 }
 
-__attribute__((noreturn)) static void run_program(const struct inside *in)
+__attribute__((noreturn)) static void run_program(const struct inside *in,
+						 const struct filter *f)
 {
 	struct lv_err err;
 	int oom;
@@ -111,7 +112,7 @@ __attribute__((noreturn)) static void run_program(const struct inside *in)
 		fail(in, 'S', &err);
 	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
 		fail(in, 'S', &(struct lv_err){ .msg = "close_range" });
-	if (sb_seccomp_load(in->cfg, &err) < 0)
+	if (sb_seccomp_install(f->bpf, f->len, &err) < 0)
 		fail(in, 'S', &err);
 	environ = (char **)in->envp;
 	execvp(in->cfg->argv[0], in->cfg->argv);
@@ -119,7 +120,37 @@ __attribute__((noreturn)) static void run_program(const struct inside *in)
 	fail(in, 'E', &err);
 }
 
-static void setup(const struct inside *in)
+/* The filter follows the cgroup byte on the go pipe, up to its end. */
+static int read_filter(int fd, struct filter *f)
+{
+	ssize_t n;
+
+	f->len = 0;
+	while ((n = read(fd, f->bpf + f->len, sizeof(f->bpf) - f->len)) > 0)
+		f->len += (size_t)n;
+	return n == 0 ? 0 : -1;
+}
+
+/* cgroup v1: init moves itself into the box (fast; see cgroup.h).  Still
+ * host root here, before it takes the box uid, and still in the host's
+ * mount tree. */
+static int enter_cgroup(const struct inside *in, struct lv_err *err)
+{
+	for (unsigned i = 0; i < in->n_cg_tasks; i++) {
+		int fd = open(in->cg_tasks[i], O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, "0", 1) != 1) {
+			lv_err_sys(err, errno, "joining cgroup %s", in->cg_tasks[i]);
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static void setup(const struct inside *in, struct filter *f)
 {
 	struct lv_err err;
 	char go;
@@ -128,31 +159,40 @@ static void setup(const struct inside *in)
 	/* Die with the keeper, whatever kills it; the kernel then kills the rest. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || read(in->go_fd, &go, 1) != 1)
 		_exit(1);
-	close(in->go_fd);
-	if (become_box_user(in, &err) < 0)
+	if (enter_cgroup(in, &err) < 0 || become_box_user(in, &err) < 0)
 		fail(in, 'S', &err);
-	/* Now inside the box cgroup: make it this namespace's cgroup root. */
-	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL)
-		fail(in, 'S', &(struct lv_err){ .msg = "unshare(CLONE_NEWCGROUP)" });
+	/* Changing credentials cleared the parent-death signal: set it again.  A
+	 * keeper that died in between shows as end of file on `go` below. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(1);
 	if (sethostname(in->hostname, strlen(in->hostname)) < 0) {
 		lv_err_sys(&err, errno, "sethostname");
 		fail(in, 'S', &err);
 	}
 	if (net_setup_inside(in->veth, &err) < 0 || mount_plan_apply(in->plan, &err) < 0)
 		fail(in, 'S', &err);
+	/* Meanwhile the keeper has moved us into the box cgroup (that can take a
+	 * whole RCU grace period on cgroup v1): wait for it, then make it this
+	 * namespace's cgroup root. */
+	if (read(in->go_fd, &go, 1) != 1 || read_filter(in->go_fd, f) < 0)
+		_exit(1);
+	close(in->go_fd);
+	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL)
+		fail(in, 'S', &(struct lv_err){ .msg = "unshare(CLONE_NEWCGROUP)" });
 }
 
 void inside_init(const struct inside *in)
 {
+	static struct filter filter;    /* this process's own copy */
 	int status;
 	pid_t prog, pid;
 
-	setup(in);
+	setup(in, &filter);
 	prog = fork();
 	if (prog < 0)
 		fail(in, 'S', &(struct lv_err){ .msg = "fork of the program" });
 	if (prog == 0)
-		run_program(in);
+		run_program(in, &filter);
 	for (int fd = 0; fd < 3; fd++)
 		close(in->prog_fd[fd]);
 	if (write(in->status_fd, "R", 1) != 1)

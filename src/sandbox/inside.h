@@ -3,8 +3,10 @@
  * which builds the file system and reaps, and the program it forks, which
  * drops every privilege and execs.
  *
- * Init talks to the keeper through three pipes: `go` (keeper -> init: maps
- * and cgroup are in place), `err` (one message, first byte 'S' for a setup
+ * Init talks to the keeper through three pipes: `go` (keeper -> init: one
+ * byte when the uid/gid maps and the network are in place, a second when
+ * init is in the box cgroup — it builds the file system in between —
+ * followed by the compiled seccomp filter up to end of file), `err` (one message, first byte 'S' for a setup
  * failure — the sandbox's fault — or 'E' for an exec failure — the
  * program's), and `status` ('R' when the program starts, then its wait
  * status as an int).
@@ -28,6 +30,14 @@ struct inside {
 	int keeper_go_fd;               /* the keeper's end, closed by init */
 	int prog_fd[3];                 /* the program's stdin, stdout, stderr */
 	char *const *envp;
+	char (*cg_tasks)[PATH_MAX + 8]; /* cgroup v1: files init writes "0" to */
+	unsigned n_cg_tasks;
+};
+
+/* What init learns from the keeper after the cgroup byte: the seccomp filter. */
+struct filter {
+	unsigned char bpf[32768];
+	size_t len;
 };
 
 __attribute__((noreturn)) void inside_init(const struct inside *in);

@@ -1,6 +1,7 @@
 #include "mounts.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <stdio.h>
@@ -31,9 +32,33 @@ static struct mstep *add(struct mount_plan *p, enum mstep_kind kind, const char 
 
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
-	snprintf(s->src, sizeof(s->src), "%s", src ? src : "");
-	snprintf(s->dst, sizeof(s->dst), "%s", dst ? dst : "");
+	s->src = strdup(src ? src : "");
+	s->dst = strdup(dst ? dst : "");
 	return s;
+}
+
+static void add_file(struct mount_plan *p, const char *dst, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_file(struct mount_plan *p, const char *dst, const char *fmt, ...)
+{
+	struct mstep *s = add(p, STEP_FILE, NULL, dst);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s->text, fmt, ap) < 0)
+		s->text = NULL;
+	va_end(ap);
+}
+
+void mount_plan_free(struct mount_plan *p)
+{
+	for (unsigned i = 0; i < p->n; i++) {
+		free(p->step[i].src);
+		free(p->step[i].dst);
+		free(p->step[i].text);
+	}
+	p->n = 0;
 }
 
 /* An absolute path with no "." or ".." components and no "//". */
@@ -70,19 +95,14 @@ static int add_default_root(struct mount_plan *p, const char *hostname, struct l
 	s = add(p, STEP_TMPFS, NULL, "/etc");
 	s->size = 1 << 20;
 	s->mode = 0755;
-	s = add(p, STEP_FILE, NULL, "/etc/passwd");
-	snprintf(s->text, sizeof(s->text),
+	add_file(p, "/etc/passwd",
 		 "root:x:0:0:root:/root:/bin/sh\nsandbox:x:%u:%u:sandbox:/tmp:/bin/sh\n"
 		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
 		 SB_INSIDE_UID, SB_INSIDE_UID);
-	s = add(p, STEP_FILE, NULL, "/etc/group");
-	snprintf(s->text, sizeof(s->text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n",
-		 SB_INSIDE_UID);
-	s = add(p, STEP_FILE, NULL, "/etc/hosts");
-	snprintf(s->text, sizeof(s->text), "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n",
+	add_file(p, "/etc/group", "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", SB_INSIDE_UID);
+	add_file(p, "/etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t%s\n",
 		 hostname);
-	s = add(p, STEP_FILE, NULL, "/etc/hostname");
-	snprintf(s->text, sizeof(s->text), "%s\n", hostname);
+	add_file(p, "/etc/hostname", "%s\n", hostname);
 	/* Sources are resolved here: inside, an absolute link would point into the
 	 * assembly tmpfs, not the host (/etc/localtime -> /usr/share/zoneinfo/...). */
 	for (unsigned i = 0; i < sizeof(etc_binds) / sizeof(etc_binds[0]); i++)
@@ -262,11 +282,12 @@ static int make_path(const char *path, bool as_file, struct lv_err *err)
 	return 0;
 }
 
+/* Device nodes are the one kind of bind that must not be nodev. */
 static int do_bind(const char *src, const char *dst, bool rw, struct lv_err *err)
 {
 	char from[PATH_MAX + 16], to[PATH_MAX + 16];
 	struct stat st;
-	uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (rw ? 0 : MOUNT_ATTR_RDONLY);
+	uint64_t attrs = MOUNT_ATTR_NOSUID | (rw ? 0 : MOUNT_ATTR_RDONLY);
 
 	snprintf(from, sizeof(from), OLDROOT "%s", src);
 	snprintf(to, sizeof(to), NEWROOT "%s", dst);
@@ -274,6 +295,8 @@ static int do_bind(const char *src, const char *dst, bool rw, struct lv_err *err
 		return lv_err_sys(err, errno, "bind source %s", src);
 	if (make_path(to, !S_ISDIR(st.st_mode), err) < 0)
 		return -1;
+	if (!S_ISCHR(st.st_mode))
+		attrs |= MOUNT_ATTR_NODEV;
 	if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return lv_err_sys(err, errno, "bind mount %s on %s", src, dst);
 	if (mount_setattr_rec(to, attrs) < 0)
@@ -297,9 +320,11 @@ static int do_tmpfs(const char *dst, unsigned long size, unsigned mode, struct l
 static int do_file(const char *dst, const char *text, struct lv_err *err)
 {
 	char to[PATH_MAX + 16];
-	size_t len = strlen(text);
+	size_t len = text ? strlen(text) : 0;
 	int fd;
 
+	if (!text)
+		return lv_err_sys(err, ENOMEM, "text of %s", dst);
 	snprintf(to, sizeof(to), NEWROOT "%s", dst);
 	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)

@@ -29,12 +29,10 @@ enum mstep_kind {
 
 struct mstep {
 	enum mstep_kind kind;
-	char src[PATH_MAX];
-	char dst[PATH_MAX];
+	char *src, *dst, *text;         /* owned by the plan */
 	bool rw;
 	unsigned long size;
 	unsigned mode;
-	char text[1024];
 };
 
 #define MAX_MSTEPS (SB_MAX_BINDS + 32)
@@ -44,6 +42,8 @@ struct mount_plan {
 	struct mstep step[MAX_MSTEPS];
 	char workdir[PATH_MAX];         /* the program's working directory inside */
 };
+
+void mount_plan_free(struct mount_plan *plan);
 
 /* Builds the plan for cfg; usage errors (missing paths, bad targets) go to err. */
 int mount_plan_build(const struct sandbox_config *cfg, const char *hostname,

@@ -58,6 +58,8 @@ struct run {
 	uid_t dir_uid;
 	gid_t dir_gid;
 	char *envp[SB_MAX_ENV + 4];
+	char cg_tasks[3][PATH_MAX + 8];
+	unsigned n_cg_tasks;
 	char env_store[2][PATH_MAX + 8];
 	int go[2], errp[2], status[2], out[2][2], in_fd, dest[2];
 	sigset_t old_mask;
@@ -230,20 +232,30 @@ static int map_ids(const struct run *r, pid_t pid, struct lv_err *err)
 	return write_proc(pid, "gid_map", map, err);
 }
 
+/* Init builds the file system while the keeper moves it into the cgroup. */
 static int prepare_init(struct run *r, pid_t pid, struct lv_err *err)
 {
-	if (map_ids(r, pid, err) < 0 || cgroup_attach(r->cg, pid, err) < 0)
+	if (map_ids(r, pid, err) < 0)
 		return -1;
-	/* Init should outlive an OOM kill in the box (the program resets its own).
-	 * Best effort: it needs CAP_SYS_RESOURCE, and init is tiny anyway. */
-	if (r->root_mode)
-		write_proc(pid, "oom_score_adj", "-1000", &(struct lv_err){ 0 });
 	if (r->cfg->net == SB_NET_VETH) {
 		if (veth_create(&r->veth, pid, err) < 0)
 			return -1;
 		r->veth_made = true;
 	}
-	return write(r->go[1], "g", 1) == 1 ? 0 : lv_err_sys(err, errno, "starting init");
+	if (write(r->go[1], "g", 1) != 1)
+		return lv_err_sys(err, errno, "starting init");
+	if (r->n_cg_tasks == 0 && cgroup_attach(r->cg, pid, err) < 0)
+		return -1;      /* v2: the keeper moves init; v1: init moves itself */
+	/* Init should outlive an OOM kill in the box (the program resets its own).
+	 * Best effort: it needs CAP_SYS_RESOURCE, and init is tiny anyway. */
+	if (r->root_mode)
+		write_proc(pid, "oom_score_adj", "-1000", &(struct lv_err){ 0 });
+	if (write(r->go[1], "c", 1) != 1)
+		return lv_err_sys(err, errno, "starting init");
+	if (sb_seccomp_export(r->cfg, r->go[1], err) < 0)
+		return -1;
+	close_fd(&r->go[1]);    /* end of the filter */
+	return 0;
 }
 
 static pid_t clone_init(struct run *r, struct lv_err *err)
@@ -270,6 +282,7 @@ static pid_t clone_init(struct run *r, struct lv_err *err)
 			.set_groups = r->root_mode, .go_fd = r->go[0], .keeper_go_fd = r->go[1],
 			.err_fd = r->errp[1], .status_fd = r->status[1],
 			.prog_fd = { r->in_fd, r->out[0][1], r->out[1][1] }, .envp = r->envp,
+			.cg_tasks = r->cg_tasks, .n_cg_tasks = r->n_cg_tasks,
 		};
 		sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
 		inside_init(&in);
@@ -403,6 +416,7 @@ static void undo(struct run *r, struct lv_err *err)
 		close_fd(fds[i]);
 	if (r->veth_made)
 		veth_delete(&r->veth);
+	mount_plan_free(&r->plan);
 	if (r->cg && cgroup_destroy(r->cg, err) < 0)
 		fprintf(stderr, "labvisor: %s\n", err->msg);
 	if (r->workdir[0]) {
@@ -430,6 +444,7 @@ static void init_run(struct run *r, const struct sandbox_config *cfg)
 	r->cfg = cfg;
 	r->root_mode = geteuid() == 0;
 	r->box.lock_fd = -1;
+	sigprocmask(SIG_BLOCK, NULL, &r->old_mask);     /* what undo() restores */
 	int *fds[] = { &r->go[0], &r->go[1], &r->errp[0], &r->errp[1], &r->status[0],
 		       &r->status[1], &r->out[0][0], &r->out[0][1], &r->out[1][0],
 		       &r->out[1][1], &r->in_fd, &r->dest[0], &r->dest[1], &r->sigfd };
@@ -437,30 +452,43 @@ static void init_run(struct run *r, const struct sandbox_config *cfg)
 		*fds[i] = -1;
 }
 
+/* Everything before the clone, in an order where each step's failure is
+ * still a clear usage or host error. */
+static int prepare(struct run *r, struct sandbox_report *rep, struct lv_err *err)
+{
+	const struct sandbox_config *cfg = r->cfg;
+	struct cg_limits lim = { .mem_bytes = cfg->mem_bytes, .procs = cfg->procs };
+	char name[32];
+
+	if (mount_plan_build(cfg, cfg->hostname ? cfg->hostname : "sandbox", &r->plan, err) < 0)
+		return -1;
+	build_env(r);
+	if (find_program(r, err) < 0 || box_acquire(cfg->id, &r->box, err) < 0)
+		return -1;
+	rep->id = r->box.id;
+	veth_for_box(r->box.id, &r->veth);
+	snprintf(name, sizeof(name), "box-%d", r->box.id);
+	if (block_signals(r, err) < 0 || recover_box(r, err) < 0 ||
+	    cgroup_create(name, &lim, &r->cg, err) < 0)
+		return -1;
+	r->n_cg_tasks = cgroup_self_attach_files(r->cg, r->cg_tasks);
+	if (lend_workdir(r, err) < 0 || open_files(r, err) < 0)
+		return -1;
+	return make_pipes(r, err);
+}
+
 int sandbox_run(const struct sandbox_config *cfg, struct sandbox_report *rep,
 		struct lv_err *err)
 {
-	struct cg_limits lim = { .mem_bytes = cfg->mem_bytes, .procs = cfg->procs };
-	char name[32];
 	struct run r;
 	pid_t pid;
 	int rc = -1;
 
 	memset(rep, 0, sizeof(*rep));
+	if (check_config(cfg, err) < 0)
+		return -1;
 	init_run(&r, cfg);
-	if (check_config(cfg, err) < 0 ||
-	    mount_plan_build(cfg, cfg->hostname ? cfg->hostname : "sandbox", &r.plan, err) < 0)
-		return -1;
-	build_env(&r);
-	if (find_program(&r, err) < 0 || box_acquire(cfg->id, &r.box, err) < 0)
-		return -1;
-	rep->id = r.box.id;
-	veth_for_box(r.box.id, &r.veth);
-	snprintf(name, sizeof(name), "box-%d", r.box.id);
-	if (block_signals(&r, err) == 0 && recover_box(&r, err) == 0 &&
-	    cgroup_create(name, &lim, &r.cg, err) == 0 && lend_workdir(&r, err) == 0 &&
-	    open_files(&r, err) == 0 && make_pipes(&r, err) == 0 &&
-	    (pid = clone_init(&r, err)) > 0)
+	if (prepare(&r, rep, err) == 0 && (pid = clone_init(&r, err)) > 0)
 		rc = supervise(&r, pid, rep, err);
 	undo(&r, err);
 	return rc;

@@ -5,7 +5,11 @@
 #include <seccomp.h>
 #include <stdbool.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static const char *const default_deny[] = {
 	"mount", "umount", "umount2", "pivot_root", "chroot", "unshare", "setns",
@@ -106,7 +110,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_config *cfg, stru
 	return 0;
 }
 
-int sb_seccomp_load(const struct sandbox_config *cfg, struct lv_err *err)
+int sb_seccomp_export(const struct sandbox_config *cfg, int fd, struct lv_err *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int rc;
@@ -120,7 +124,21 @@ int sb_seccomp_load(const struct sandbox_config *cfg, struct lv_err *err)
 		return -1;
 	}
 	if (rc == 0)
-		rc = seccomp_load(ctx);
+		rc = seccomp_export_bpf(ctx, fd);
 	seccomp_release(ctx);
-	return rc < 0 ? lv_err_sys(err, -rc, "loading the seccomp filter") : 0;
+	return rc < 0 ? lv_err_sys(err, -rc, "compiling the seccomp filter") : 0;
+}
+
+int sb_seccomp_install(const void *bpf, size_t len, struct lv_err *err)
+{
+	struct sock_fprog prog = {
+		.len = (unsigned short)(len / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)bpf,
+	};
+
+	if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > 4096)
+		return lv_err_set(err, "seccomp filter of %zu bytes is malformed", len);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return lv_err_sys(err, errno, "installing the seccomp filter");
+	return 0;
 }
