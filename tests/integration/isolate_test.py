@@ -124,9 +124,7 @@ def host_uid_owns_nothing(ctx):
         verdict(rep, "OK", err)
         st = os.stat(os.path.join(d, "made"))
         expect(st.st_uid == os.stat(d).st_uid, "files given back to the dir's owner", st)
-        expect(not any(p.isdigit() and os.stat("/proc/" + p).st_uid >= SB_UID_BASE
-                       for p in os.listdir("/proc") if os.path.exists("/proc/" + p)),
-               "no process of a box uid remains")
+        expect(not box_processes(), "no process of a box uid remains", box_processes())
     finally:
         shutil.rmtree(d)
 
@@ -496,15 +494,32 @@ def cgroup_v2_limits(ctx):
 # ---- nothing left behind ---------------------------------------------------------
 
 def sleeper_pids(marker):
+    """Processes running exactly `sleep MARKER`."""
     pids = []
     for p in os.listdir("/proc"):
         if p.isdigit():
             try:
-                if marker in open("/proc/%s/cmdline" % p).read():
+                argv = open("/proc/%s/cmdline" % p).read().split("\0")
+                if os.path.basename(argv[0]) == "sleep" and argv[1:2] == [marker]:
                     pids.append(int(p))
-            except OSError:
+            except (OSError, IndexError):
                 pass
     return pids
+
+
+def box_processes():
+    """Live processes of a box uid.  Zombies are left out: after a keeper is
+    SIGKILLed its dead init is reaped by the machine's init, at its own pace."""
+    found = []
+    for p in os.listdir("/proc"):
+        try:
+            if p.isdigit() and os.stat("/proc/" + p).st_uid >= SB_UID_BASE:
+                state = open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append(int(p))
+        except OSError:
+            pass
+    return found
 
 
 def cgroups_left():
@@ -532,9 +547,7 @@ def nothing_left_behind(ctx):
     expect(not cgroups_left(), "no cgroup", cgroups_left())
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     expect(not re.search(r"\blvh\d+", links), "no veth", links)
-    expect(not any(p.isdigit() and os.path.exists("/proc/" + p) and
-                   os.stat("/proc/" + p).st_uid >= SB_UID_BASE for p in os.listdir("/proc")),
-           "no process of a box uid")
+    expect(not box_processes(), "no process of a box uid", box_processes())
 
 
 def main():
