@@ -364,11 +364,11 @@ int cgroup_destroy(struct cgroup *cg, struct lv_err *err)
 		close(cg->cpu_fd);
 	if (cg->procs_fd >= 0)
 		close(cg->procs_fd);
-	for (unsigned i = 0; i < cg->ndirs; i++) {
-		kill_all(cg->dir[i]);
+	/* Usually empty by now (the pid namespace is gone): remove_dir kills
+	 * whatever it finds only when the directory is still busy. */
+	for (unsigned i = 0; i < cg->ndirs; i++)
 		if (remove_dir(cg->dir[i], err) < 0)
 			rc = -1;
-	}
 	free(cg);
 	return rc;
 }

@@ -19,8 +19,9 @@
 static const char *const default_dirs[] = {
 	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
 };
-/* Host files the minimal /etc borrows, read-only, when they exist. */
-static const char *const etc_binds[] = {
+/* Host files and folders the minimal /etc borrows when they exist: files
+ * are copied (cheaper than a mount each), folders bound read-only. */
+static const char *const etc_borrowed[] = {
 	"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
 	"/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/localtime",
 };
@@ -105,9 +106,9 @@ static int add_default_root(struct mount_plan *p, const char *hostname, struct l
 	add_file(p, "/etc/hostname", "%s\n", hostname);
 	/* Sources are resolved here: inside, an absolute link would point into the
 	 * assembly tmpfs, not the host (/etc/localtime -> /usr/share/zoneinfo/...). */
-	for (unsigned i = 0; i < sizeof(etc_binds) / sizeof(etc_binds[0]); i++)
-		if (realpath(etc_binds[i], target))
-			add(p, STEP_BIND, target, etc_binds[i]);
+	for (unsigned i = 0; i < sizeof(etc_borrowed) / sizeof(etc_borrowed[0]); i++)
+		if (realpath(etc_borrowed[i], target) && stat(target, &st) == 0)
+			add(p, S_ISDIR(st.st_mode) ? STEP_BIND : STEP_COPY, target, etc_borrowed[i]);
 	add(p, STEP_READONLY, NULL, "/etc");
 	return 0;
 }
@@ -337,6 +338,36 @@ static int do_file(const char *dst, const char *text, struct lv_err *err)
 	return 0;
 }
 
+/* A small host file copied into a tmpfs (at most 4 MiB). */
+static int do_copy(const char *src, const char *dst, struct lv_err *err)
+{
+	char from[PATH_MAX + 16], to[PATH_MAX + 16], buf[65536];
+	ssize_t n = 0;
+	size_t total = 0;
+	int in, out;
+
+	snprintf(from, sizeof(from), OLDROOT "%s", src);
+	snprintf(to, sizeof(to), NEWROOT "%s", dst);
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return lv_err_sys(err, errno, "reading %s", src);
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	while (out >= 0 && total < (4u << 20) && (n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(out, buf, (size_t)n) != n)
+			n = -1;
+		total += n > 0 ? (size_t)n : 0;
+	}
+	close(in);
+	if (out < 0 || n < 0) {
+		lv_err_sys(err, errno, "copying %s to %s", src, dst);
+		if (out >= 0)
+			close(out);
+		return -1;
+	}
+	close(out);
+	return 0;
+}
+
 static int do_dev(struct lv_err *err)
 {
 	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom" };
@@ -406,6 +437,8 @@ static int do_step(const struct mstep *s, struct lv_err *err)
 		return symlink(s->src, to) < 0 ? lv_err_sys(err, errno, "symlink %s", s->dst) : 0;
 	case STEP_FILE:
 		return do_file(s->dst, s->text, err);
+	case STEP_COPY:
+		return do_copy(s->src, s->dst, err);
 	case STEP_READONLY:
 		return mount(NULL, to, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0
 			? lv_err_sys(err, errno, "making %s read-only", s->dst) : 0;

@@ -24,6 +24,7 @@ enum mstep_kind {
 	STEP_DEV,         /* minimal /dev: null zero full random urandom, fd links, shm */
 	STEP_SYMLINK,     /* dst -> src */
 	STEP_FILE,        /* a read-only file at dst holding `text` */
+	STEP_COPY,        /* a copy of the small host file src at dst (in a tmpfs) */
 	STEP_READONLY,    /* make the tmpfs at dst read-only once filled */
 };
 
