@@ -202,8 +202,8 @@ int cgroup_remove_stale(const char *name, struct lv_err *err)
 static int make_dir(const char *path, struct lv_err *err)
 {
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return lv_err_sys(err, errno, "creating cgroup %s (run as root, or give "
-				  "labvisor a delegated cgroup)", path);
+		return lv_err_sys(err, errno, "creating cgroup %s (run as root, or delegate "
+				  "the labvisor cgroup to this user: see docs/sandbox.md)", path);
 	return 0;
 }
 

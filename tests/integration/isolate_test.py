@@ -429,6 +429,41 @@ def veth_in_test_netns(ctx):
         subprocess.run(["ip", "netns", "del", ns])
 
 
+@case
+def ordinary_user_with_delegated_cgroup(ctx):
+    v1 = [os.path.join("/sys/fs/cgroup", h) for h in ("memory", "pids", "cpuacct")]
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers") or not all(map(os.path.isdir, v1)):
+        raise Skip("cgroup v1 delegation is what this case tests; this host uses v2")
+    user = "lvtest%d" % (os.getpid() % 100000)
+    subprocess.run(["useradd", "-M", "-s", "/bin/sh", user], check=True)
+    work = tempfile.mkdtemp(prefix="lv-user-")
+    state = tempfile.mkdtemp(prefix="lv-user-run-")
+    try:
+        import pwd
+        uid = pwd.getpwnam(user).pw_uid
+        os.chown(work, uid, -1)
+        os.chown(state, uid, -1)
+        for d in v1:
+            os.makedirs(os.path.join(d, "labvisor"), exist_ok=True)
+            os.chown(os.path.join(d, "labvisor"), uid, -1)
+            for f in ("tasks", "cgroup.procs"):
+                os.chown(os.path.join(d, "labvisor", f), uid, -1)
+        env = dict(os.environ, XDG_RUNTIME_DIR=state)
+        p = subprocess.run(["su", user, "-c", "%s isolate --dir %s --mem 64 -- /bin/sh -c "
+                            "'id -u; echo made > f'" % (ctx.labvisor, work)],
+                           capture_output=True, text=True, env=env, timeout=60)
+        expect(p.returncode == 0 and p.stdout.strip() == "1000", "runs as an ordinary user", p)
+        expect(os.stat(os.path.join(work, "f")).st_uid == uid, "files are the user's", p)
+        expect("cgroup v1" in p.stderr, "with its cgroup", p.stderr)
+    finally:
+        for d in v1:
+            for f in ("", "tasks", "cgroup.procs"):
+                os.chown(os.path.join(d, "labvisor", f), 0, -1)
+        subprocess.run(["userdel", user])
+        shutil.rmtree(work)
+        shutil.rmtree(state)
+
+
 # ---- clear errors ----------------------------------------------------------------
 
 @case
