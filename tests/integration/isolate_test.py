@@ -160,6 +160,23 @@ def work_dir_and_binds(ctx):
         shutil.rmtree(ro)
 
 
+@case
+def custom_root(ctx):
+    root = tempfile.mkdtemp(prefix="lv-root-")
+    try:
+        os.chmod(root, 0o755)
+        for d in ("proc", "dev", "tmp", "bin"):
+            os.mkdir(os.path.join(root, d))
+        shutil.copy(ctx.hostile, os.path.join(root, "bin", "hostile"))
+        rc, rep, out, err = ctx.run("--root", root, "--", "/bin/hostile", "escapes")
+        verdict(rep, "OK", out, err)
+        expect("SUCCEEDED" not in out and len(out.splitlines()) == 13, "contained", out)
+        rc, rep, out, err = ctx.run("--root", root, "--", "/bin/sh", "-c", "true")
+        expect(rc == 2 and "/bin/sh does not exist in the sandbox" in err, "only the root's files", err)
+    finally:
+        shutil.rmtree(root)
+
+
 # ---- the hostile suite -----------------------------------------------------------
 
 @case
@@ -497,6 +514,18 @@ def no_user_namespaces(ctx):
         open(path, "w").write(old)
     expect(rc == 2 and "user namespaces must be enabled" in err, "a clear error", rc, err)
     expect(not cgroups_left(), "no cgroup left", cgroups_left())
+
+
+@case
+def no_cgroups(ctx):
+    # labvisor inside labvisor: the inner one sees no /sys, so no cgroups.
+    bindir = os.path.dirname(ctx.labvisor)
+    rc, rep, out, err = ctx.run("--bind", bindir + ":/opt/lv", "--", "/opt/lv/labvisor",
+                                "isolate", "--", "/bin/true")
+    verdict(rep, "RUNTIME_ERROR", out, err)
+    expect(rep["exit_code"] == 2, "the inner labvisor exits 2", rep)
+    expect(re.search(r"^labvisor isolate: no usable cgroups: .*mount cgroups", err, re.M),
+           "one line saying what is wrong and what to do", err)
 
 
 @case
