@@ -16,49 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Seconds from fork to the end of argv, output to /dev/null. */
-static double time_exec(char *const argv[])
-{
-	double t0 = now();
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "bench: %s failed (status %d)\n", argv[0], status);
-		exit(1);
-	}
-	return now() - t0;
-}
+#include "bench_util.h"
 
 /* Runs a and b alternately `runs` times; medians in ms. */
 static void pair(char *const a[], char *const b[], int runs, double *ma, double *mb)
@@ -66,11 +24,11 @@ static void pair(char *const a[], char *const b[], int runs, double *ma, double 
 	double *ta = calloc((size_t)runs, sizeof(double)), *tb = calloc((size_t)runs, sizeof(double));
 
 	for (int i = 0; i < runs; i++) {
-		ta[i] = time_exec(a);
-		tb[i] = time_exec(b);
+		ta[i] = bench_time_exec(a, NULL);
+		tb[i] = bench_time_exec(b, NULL);
 	}
-	*ma = median(ta, runs) * 1e3;
-	*mb = median(tb, runs) * 1e3;
+	*ma = bench_median(ta, runs) * 1e3;
+	*mb = bench_median(tb, runs) * 1e3;
 	free(ta);
 	free(tb);
 }

@@ -20,57 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "raw_kvm.h"
 #include "vmm/vmm.h"
 
 #define LOOP_N 20000u
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Runs argv with output to /dev/null; returns seconds, and max RSS in KiB. */
-static double time_exec(char *const argv[], long *maxrss_kib)
-{
-	struct rusage ru;
-	double t0 = now();
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (pid < 0 || wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "bench: %s failed\n", argv[0]);
-		exit(1);
-	}
-	if (maxrss_kib)
-		*maxrss_kib = ru.ru_maxrss;
-	return now() - t0;
-}
 
 static void bench_exec(const char *labvisor, const char *kvm_min, const char *guests, int runs)
 {
@@ -82,11 +36,11 @@ static void bench_exec(const char *labvisor, const char *kvm_min, const char *gu
 	char *min_argv[] = { (char *)kvm_min, hello, NULL };
 
 	for (int i = 0; i < runs; i++) {
-		ours[i] = time_exec(lv_argv, NULL);
-		peer[i] = time_exec(min_argv, NULL);
+		ours[i] = bench_time_exec(lv_argv, NULL);
+		peer[i] = bench_time_exec(min_argv, NULL);
 	}
-	mo = median(ours, runs);
-	mp = median(peer, runs);
+	mo = bench_median(ours, runs);
+	mp = bench_median(peer, runs);
 	printf("(a) exec-to-exit, flat hello   labvisor %8.2f ms   kvm_min %8.2f ms   "
 	       "ratio %.2fx (goal <= 1.3x)\n", mo * 1e3, mp * 1e3, mo / mp);
 	printf("RESULT exec_ratio=%.3f\n", mo / mp);
@@ -108,25 +62,25 @@ static double time_vmm_loop(const char *path, uint32_t n)
 	}
 	cfg.guest_path = path;
 	cfg.format = VMM_FORMAT_FLAT;
-	t0 = now();
+	t0 = bench_now();
 	if (vmm_run(&cfg, &res, &err) < 0 || res.end != VMM_END_HALTED ||
 	    res.stats.count[LV_EXIT_HYPERCALL] != n) {
 		fprintf(stderr, "bench: hypercall guest did not run as expected: %s %s\n",
 			err.msg, res.message);
 		exit(1);
 	}
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 static double time_raw_loop(uint32_t n)
 {
 	uint8_t code[64];
 	size_t len = raw_kvm_loop_guest(code, sizeof(code), n);
-	double t0 = now();
+	double t0 = bench_now();
 
 	if (raw_kvm_run(code, len, STDOUT_FILENO) != (long)n)
 		exit(1);
-	return now() - t0;
+	return bench_now() - t0;
 }
 
 static void bench_hypercall(int runs)
@@ -146,8 +100,8 @@ static void bench_hypercall(int runs)
 		peer[i] = (time_raw_loop(LOOP_N + 1) - time_raw_loop(1)) / LOOP_N;
 	}
 	unlink(path);
-	mo = median(ours, runs);
-	mp = median(peer, runs);
+	mo = bench_median(ours, runs);
+	mp = bench_median(peer, runs);
 	printf("(b) hypercall round trip       libvmm   %8.2f us   raw loop %7.2f us   "
 	       "ratio %.2fx (goal <= 1.1x)\n", mo * 1e6, mp * 1e6, mo / mp);
 	printf("RESULT hypercall_ratio=%.3f hypercall_us=%.3f raw_exit_us=%.3f\n",
@@ -165,8 +119,8 @@ static void bench_memory(const char *labvisor, const char *kvm_min, const char *
 	char *lv_argv[] = { (char *)labvisor, "vm", "run", "--mem", "64M", touch, NULL };
 	char *min_argv[] = { (char *)kvm_min, hello, NULL };
 
-	time_exec(lv_argv, &rss_ours);
-	time_exec(min_argv, &rss_peer);
+	bench_time_exec(lv_argv, &rss_ours);
+	bench_time_exec(min_argv, &rss_peer);
 	printf("(c) resident memory            labvisor %ld KiB beyond %ld KiB of guest RAM "
 	       "(goal <= 2048 KiB); kvm_min's whole RSS with hello: %ld KiB\n",
 	       rss_ours - guest_kib, guest_kib, rss_peer);

@@ -9,7 +9,6 @@ test (`vm_test.py --list`).  Run one by hand:
 Exit status 77 (meson's "skipped") with the reason on stdout when /dev/kvm
 cannot be used here; a test is never reported as passed without a guest run.
 """
-import argparse
 import json
 import os
 import re
@@ -20,14 +19,7 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
-
+from harness import CASES, case, expect, run
 
 class Ctx:
     def __init__(self, labvisor, guests):
@@ -42,14 +34,6 @@ class Ctx:
         p = subprocess.run([self.labvisor, "vm", "run", *args], capture_output=True,
                            timeout=timeout)
         return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-
-
-def expect(cond, what, *context):
-    if not cond:
-        msg = "FAILED: " + what
-        for c in context:
-            msg += "\n---\n" + str(c)
-        raise AssertionError(msg)
 
 
 def stats_json(stderr):
@@ -334,30 +318,10 @@ def kvm_usable():
 NEEDS_NO_KVM = {"help_texts"}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("case", nargs="?")
-    ap.add_argument("--list", action="store_true", help="print the case names")
-    ap.add_argument("--labvisor")
-    ap.add_argument("--guests")
-    a = ap.parse_args()
-    if a.list:
-        print("\n".join(CASES))
-        return 0
-    if a.case not in CASES:
-        ap.error("unknown case %r" % a.case)
-    why = kvm_usable()
-    if why and a.case not in NEEDS_NO_KVM:
-        print("SKIP: " + why)
-        return SKIP
-    try:
-        CASES[a.case](Ctx(a.labvisor, a.guests))
-    except AssertionError as e:
-        print(e)
-        return 1
-    print("ok: " + a.case)
-    return 0
+def precondition(name):
+    return None if name in NEEDS_NO_KVM else kvm_usable()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(__doc__, lambda a: Ctx(a.labvisor, a.guests), ["--labvisor", "--guests"],
+                 precondition))
