@@ -120,7 +120,7 @@ void box_state_clear(const struct box *b)
 int box_state_recover(const struct box *b, struct lv_err *err)
 {
 	char path[PATH_MAX + 32], dir[PATH_MAX];
-	unsigned uid, gid;
+	unsigned uid, gid, box_uid = SB_UID_BASE + (unsigned)b->id;
 	int found;
 	FILE *f;
 
@@ -130,7 +130,7 @@ int box_state_recover(const struct box *b, struct lv_err *err)
 		return 0;
 	found = fscanf(f, "%u %u %4095[^\n]", &uid, &gid, dir);
 	fclose(f);
-	if (found == 3 && access(dir, F_OK) == 0 && chown_tree(dir, uid, gid, err) < 0)
+	if (found == 3 && access(dir, F_OK) == 0 && chown_tree(dir, box_uid, uid, gid, err) < 0)
 		return -1;
 	unlink(path);
 	return 1;
@@ -141,7 +141,7 @@ int box_state_recover(const struct box *b, struct lv_err *err)
  * directory for a link under it; FTS_PHYSICAL never follows links anyway,
  * and FTS_XDEV stays on the work directory's file system.
  */
-int chown_tree(const char *dir, uid_t uid, gid_t gid, struct lv_err *err)
+int chown_tree(const char *dir, uid_t only_from, uid_t uid, gid_t gid, struct lv_err *err)
 {
 	char *const roots[] = { (char *)dir, NULL };
 	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
@@ -154,6 +154,8 @@ int chown_tree(const char *dir, uid_t uid, gid_t gid, struct lv_err *err)
 		if (e->fts_info == FTS_DP || !e->fts_statp)
 			continue;       /* directories are seen once, on the way in */
 		if (e->fts_info == FTS_NS || e->fts_info == FTS_ERR || e->fts_info == FTS_DNR)
+			continue;
+		if (only_from != CHOWN_ALL && e->fts_statp->st_uid != only_from)
 			continue;
 		if ((e->fts_statp->st_uid != uid || e->fts_statp->st_gid != gid) &&
 		    lchown(e->fts_accpath, uid, gid) < 0 && errno != ENOENT)

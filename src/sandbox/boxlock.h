@@ -34,7 +34,14 @@ void box_state_clear(const struct box *b);
 /* Undoes what a dead run of this (locked) box left in its state file. */
 int box_state_recover(const struct box *b, struct lv_err *err);
 
-/* Gives every file below dir (not following links) to uid:gid. */
-int chown_tree(const char *dir, uid_t uid, gid_t gid, struct lv_err *err);
+/*
+ * Gives the files below dir (not following links, not crossing mounts) to
+ * uid:gid: all of them when only_from is (uid_t)-1, else only those owned by
+ * only_from.  Giving a work directory back uses only_from = the box uid, so
+ * a hard link the program made to a file it does not own (possible where
+ * fs.protected_hardlinks is 0) is never given to anyone.
+ */
+#define CHOWN_ALL ((uid_t)-1)
+int chown_tree(const char *dir, uid_t only_from, uid_t uid, gid_t gid, struct lv_err *err);
 
 #endif

@@ -197,7 +197,7 @@ static int lend_workdir(struct run *r, struct lv_err *err)
 	r->dir_gid = st.st_gid;
 	if (box_state_save(&r->box, r->workdir, st.st_uid, st.st_gid, err) < 0)
 		return -1;
-	return chown_tree(r->workdir, box_id, box_id, err);
+	return chown_tree(r->workdir, CHOWN_ALL, box_id, box_id, err);
 }
 
 static int write_proc(pid_t pid, const char *file, const char *text, struct lv_err *err)
@@ -420,7 +420,8 @@ static void undo(struct run *r, struct lv_err *err)
 	if (r->cg && cgroup_destroy(r->cg, err) < 0)
 		fprintf(stderr, "labvisor: %s\n", err->msg);
 	if (r->workdir[0]) {
-		if (chown_tree(r->workdir, r->dir_uid, r->dir_gid, err) < 0)
+		if (chown_tree(r->workdir, SB_UID_BASE + (uid_t)r->box.id, r->dir_uid, r->dir_gid,
+			       err) < 0)
 			fprintf(stderr, "labvisor: %s\n", err->msg);
 		else
 			box_state_clear(&r->box);

@@ -117,7 +117,8 @@ def host_uid_owns_nothing(ctx):
     if os.geteuid() != 0:
         raise Skip("root mode only")
     with ctx.workdir() as d:
-        rc, rep, out, err = ctx.run("--dir", d, "--", "/bin/sh", "-c", "sleep 0.3 & echo x > made; wait")
+        rc, rep, out, err = ctx.run("--dir", d, "--", "/bin/sh", "-c",
+                                    "sleep 0.3 & echo x > made; ln made link2; wait")
         verdict(rep, "OK", err)
         st = os.stat(os.path.join(d, "made"))
         expect(st.st_uid == os.stat(d).st_uid, "files given back to the dir's owner", st)
