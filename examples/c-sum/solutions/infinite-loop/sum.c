@@ -1,0 +1,6 @@
+/* Hostile: never ends. */
+int main(void)
+{
+	for (;;)
+		;
+}

@@ -1,0 +1,348 @@
+/*
+ * grade_run: bring the submission in, check its files, build it once, then
+ * run every test in a fresh copy of the build, --jobs at a time (each in a
+ * process of its own, which runs its sandboxes), and total the scores.
+ */
+#include "grade.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fts.h>
+#include <fnmatch.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "sandbox/sandbox.h"
+#include "testrun.h"
+
+#define SUBMISSION_MAX_FILES 1000
+
+const char *test_status_name(enum test_status s)
+{
+	static const char *const names[] = {
+		[TS_PASSED] = "passed", [TS_PARTIAL] = "partial", [TS_FAILED] = "failed",
+		[TS_TIME_LIMIT] = "time_limit", [TS_MEMORY_LIMIT] = "memory_limit",
+		[TS_OUTPUT_LIMIT] = "output_limit", [TS_CRASHED] = "crashed",
+		[TS_BUILD_FAILED] = "build_failed", [TS_REJECTED] = "rejected",
+		[TS_INFRA_ERROR] = "infra_error",
+	};
+	return names[s];
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress(const struct grade_request *req, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void progress(const struct grade_request *req, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!req->progress)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	req->progress(req->progress_ctx, line);
+}
+
+/* Every test gets the same status, no points, and one message. */
+static void settle_all(const struct assignment *a, struct grade_result *res,
+		       enum test_status st, const char *msg)
+{
+	for (size_t i = 0; i < a->ntests; i++) {
+		res->tests[i].status = st;
+		res->tests[i].score = 0;
+		res->tests[i].output = strdup(msg);
+	}
+}
+
+/* A required file: a name, or a pattern matched against the top-level entries. */
+static bool present(const char *dir, const char *pattern)
+{
+	char path[PATH_MAX * 2];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	if (!strpbrk(pattern, "*?[")) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pattern);
+		return access(path, F_OK) == 0;
+	}
+	d = opendir(dir);
+	while (d && !found && (e = readdir(d)))
+		found = fnmatch(pattern, e->d_name, 0) == 0;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static int import_submission(const struct assignment *a, const struct grade_request *req,
+			     const char *sub, struct grade_result *res)
+{
+	struct unpack_caps caps = {
+		.max_bytes = (uint64_t)a->max_submission_kib << 10,
+		.max_files = SUBMISSION_MAX_FILES,
+	};
+	struct lv_err err = { 0 };
+
+	if (submission_import(req->submission, sub, &caps, &err) < 0) {
+		res->rejected = strdup(err.msg);
+		return -1;
+	}
+	for (size_t i = 0; a->required && a->required[i]; i++) {
+		if (!present(sub, a->required[i])) {
+			if (asprintf(&res->rejected, "the submission has no %s (required)",
+				     a->required[i]) < 0)
+				res->rejected = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* build/ = the submission + the assignment's files; then the build command. */
+static int build(const struct assignment *a, const char *work, const char *sub,
+		 const char *bdir, struct grade_result *res)
+{
+	char path[PATH_MAX * 2], log[PATH_MAX + 16];
+	struct step_io io = { .dir = bdir, .command = a->build, .limits = &a->build_limits,
+			      .stdout_path = log, .stderr_path = log };
+	struct sandbox_report rep;
+	struct lv_err err = { 0 };
+	struct dirent *e;
+	DIR *d = opendir(sub);
+
+	if (mkdir(bdir, 0755) < 0 || !d) {
+		if (d)
+			closedir(d);
+		res->infra_error = strdup("cannot create the build folder");
+		return -1;
+	}
+	while ((e = readdir(d)) && !err.msg[0]) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(path, sizeof(path), "%s/%s", sub, e->d_name);
+			copy_into(path, bdir, &err);
+		}
+	}
+	closedir(d);
+	for (size_t i = 0; !err.msg[0] && a->env_files && a->env_files[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", a->dir, a->env_files[i]);
+		copy_into(path, bdir, &err);
+	}
+	if (err.msg[0]) {
+		res->infra_error = strdup(err.msg);
+		return -1;
+	}
+	if (!a->build)
+		return 0;
+	snprintf(log, sizeof(log), "%s/build.log", work);
+	if (step_run(a, &io, &rep, &err) < 0 || rep.status == SB_SANDBOX_ERROR) {
+		if (asprintf(&res->infra_error, "build: %s", err.msg[0] ? err.msg : rep.message) < 0)
+			res->infra_error = NULL;
+		return -1;
+	}
+	res->build_output = read_text(log, 256 << 10);
+	if (rep.status != SB_OK) {
+		res->build_failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- tests, each in a child process; results come back as JSON files ---- */
+
+static void save_result(const char *file, const struct test_result *r)
+{
+	json_t *j = json_pack("{s:f, s:i, s:f, s:s, s:s}", "score", r->score, "status", (int)r->status,
+			      "seconds", r->seconds, "output", r->output ? r->output : "",
+			      "staff_output", r->staff_output ? r->staff_output : "");
+
+	json_dump_file(j, file, 0);
+	json_decref(j);
+}
+
+static void load_result(const char *file, struct test_result *r)
+{
+	json_t *j = json_load_file(file, 0, NULL);
+	const char *out = "", *staff = "";
+	int status = TS_INFRA_ERROR;
+
+	if (!j || json_unpack(j, "{s:F, s:i, s:F, s:s, s:s}", "score", &r->score, "status", &status,
+			      "seconds", &r->seconds, "output", &out, "staff_output", &staff) < 0) {
+		r->status = TS_INFRA_ERROR;
+		r->staff_output = strdup("the test's process ended without a result");
+	} else {
+		r->status = (enum test_status)status;
+		r->output = out[0] ? strdup(out) : NULL;
+		r->staff_output = staff[0] ? strdup(staff) : NULL;
+	}
+	json_decref(j);
+}
+
+static pid_t start_test(const struct assignment *a, size_t i, const char *work, const char *bdir)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct test_result r;
+		char file[PATH_MAX + 64];
+
+		test_run(a, &a->tests[i], i, work, bdir, &r);
+		snprintf(file, sizeof(file), "%s/result-%zu.json", work, i + 1);
+		save_result(file, &r);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void finish_test(const struct assignment *a, const struct grade_request *req, size_t i,
+			const char *work, struct grade_result *res, size_t *done)
+{
+	char file[PATH_MAX + 64];
+	struct test_result *r = &res->tests[i];
+
+	snprintf(file, sizeof(file), "%s/result-%zu.json", work, i + 1);
+	load_result(file, r);
+	r->max_score = a->tests[i].points;
+	progress(req, "[%zu/%zu] %s: %s %g/%g (%.2f s)", ++*done, a->ntests, a->tests[i].name,
+		 test_status_name(r->status), r->score, r->max_score, r->seconds);
+}
+
+static void run_tests(const struct assignment *a, const struct grade_request *req,
+		      const char *work, const char *bdir, struct grade_result *res)
+{
+	unsigned jobs = req->jobs ? req->jobs : 1;
+	pid_t *pids = calloc(a->ntests, sizeof(*pids));
+	size_t next = 0, running = 0, done = 0;
+
+	while (pids && (next < a->ntests || running > 0)) {
+		pid_t pid;
+
+		while (next < a->ntests && running < jobs) {
+			pids[next] = start_test(a, next, work, bdir);
+			running += pids[next] > 0;
+			next++;
+		}
+		pid = wait(NULL);
+		if (pid < 0)
+			break;
+		for (size_t i = 0; i < a->ntests; i++) {
+			if (pids[i] == pid) {
+				running--;
+				finish_test(a, req, i, work, res, &done);
+			}
+		}
+	}
+	for (size_t i = 0; pids && i < a->ntests; i++)
+		if (pids[i] <= 0)
+			finish_test(a, req, i, work, res, &done);       /* fork failed */
+	free(pids);
+}
+
+/* Days late, rounded up, and the penalty they cost. */
+static void apply_late_policy(const struct assignment *a, const struct grade_request *req,
+			      struct grade_result *res)
+{
+	double days;
+
+	if (!a->deadline || !req->submitted_at || req->submitted_at <= a->deadline)
+		return;
+	days = ceil(difftime(req->submitted_at, a->deadline) / 86400.0);
+	res->late_days = days;
+	if (a->late_cutoff_days > 0 && days > a->late_cutoff_days)
+		res->late_penalty_pct = 100;
+	else
+		res->late_penalty_pct = fmin(100, days * a->late_penalty_pct_per_day);
+	res->score *= 1 - res->late_penalty_pct / 100;
+}
+
+/* rm -r of the scratch folder: children before parents, links not followed. */
+static void remove_tree(const char *dir)
+{
+	char *const roots[] = { (char *)dir, NULL };
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
+	FTSENT *e;
+
+	while (fts && (e = fts_read(fts))) {
+		if (e->fts_info == FTS_DP)
+			rmdir(e->fts_accpath);
+		else if (e->fts_info != FTS_D)
+			unlink(e->fts_accpath);
+	}
+	if (fts)
+		fts_close(fts);
+}
+
+int grade_run(const struct assignment *a, const struct grade_request *req,
+	      struct grade_result *res, struct lv_err *err)
+{
+	char work[PATH_MAX], sub[PATH_MAX + 16], bdir[PATH_MAX + 16];
+	double t0 = now();
+
+	memset(res, 0, sizeof(*res));
+	res->ntests = a->ntests;
+	res->max_score = a->points;
+	res->tests = calloc(a->ntests, sizeof(*res->tests));
+	snprintf(work, sizeof(work), "%s/labvisor-grade-XXXXXX", req->work_root ? req->work_root : "/tmp");
+	if (!res->tests || !mkdtemp(work) || chmod(work, 0755) < 0)
+		return lv_err_sys(err, errno, "scratch folder %s", work);
+	for (size_t i = 0; i < a->ntests; i++)
+		res->tests[i].max_score = a->tests[i].points;
+	snprintf(sub, sizeof(sub), "%s/submission", work);
+	snprintf(bdir, sizeof(bdir), "%s/build", work);
+	progress(req, "grading %s: %zu tests", a->title, a->ntests);
+	if (mkdir(sub, 0755) < 0 || import_submission(a, req, sub, res) < 0) {
+		settle_all(a, res, TS_REJECTED, res->rejected ? res->rejected : "rejected");
+	} else if (progress(req, "building"), build(a, work, sub, bdir, res) < 0) {
+		if (res->build_failed)
+			settle_all(a, res, TS_BUILD_FAILED, "the build failed: see its output");
+		else
+			settle_all(a, res, TS_INFRA_ERROR, "");
+	} else {
+		run_tests(a, req, work, bdir, res);
+	}
+	for (size_t i = 0; i < a->ntests; i++) {
+		res->score += res->tests[i].score;
+		if (res->tests[i].status == TS_INFRA_ERROR && !res->infra_error)
+			res->infra_error = strdup(res->tests[i].staff_output ? res->tests[i].staff_output
+							: "a test could not be run");
+	}
+	apply_late_policy(a, req, res);
+	res->seconds = now() - t0;
+	if (req->keep)
+		progress(req, "scratch folder kept: %s", work);
+	else
+		remove_tree(work);
+	return 0;
+}
+
+void grade_result_free(struct grade_result *res)
+{
+	for (size_t i = 0; res->tests && i < res->ntests; i++) {
+		free(res->tests[i].output);
+		free(res->tests[i].staff_output);
+	}
+	free(res->tests);
+	free(res->build_output);
+	free(res->rejected);
+	free(res->infra_error);
+	memset(res, 0, sizeof(*res));
+}
