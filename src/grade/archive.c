@@ -81,7 +81,7 @@ static bool link_stays_inside(const char *path, const char *t)
 		if (depth < 0)
 			return false;
 	}
-	return depth > 0;
+	return true;            /* depth >= 0: the folder itself or below */
 }
 
 /* mkdir -p beneath the root; returns an O_PATH descriptor of the parent of path. */

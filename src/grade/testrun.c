@@ -15,6 +15,11 @@
 
 #define DIFF_LINES 40
 
+/* The instructor's checker gets limits of its own, not the student's. */
+static const struct limits checker_limits = {
+	.time = 10, .wall = 30, .memory_mib = 512, .processes = 64, .output_kib = 64,
+};
+
 char *read_text(const char *path, size_t max)
 {
 	FILE *f = fopen(path, "rb");
@@ -242,7 +247,8 @@ static void judge_checker(const struct assignment *a, const struct test *t, stru
 {
 	char cdir[PATH_MAX + 16], path[PATH_MAX * 2], o[PATH_MAX + 16], cmd[PATH_MAX + 64];
 	const char *base = strrchr(t->checker, '/') ? strrchr(t->checker, '/') + 1 : t->checker;
-	struct step_io io = { .dir = cdir, .command = cmd, .limits = &t->limits, .stdout_path = o };
+	struct step_io io = { .dir = cdir, .command = cmd, .limits = &checker_limits,
+			      .stdout_path = o };
 	struct sandbox_report rep;
 	char *want = t->checker_data.set ? expected_text(a, &t->checker_data) : strdup("");
 	char *in = t->stdin_data.set ? expected_text(a, &t->stdin_data) : strdup("");
