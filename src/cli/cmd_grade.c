@@ -44,11 +44,11 @@ static void print_progress(void *ctx, const char *line)
 	fprintf(stderr, "labvisor grade: %s\n", line);
 }
 
-static void print_table(const struct assignment *a, const struct grade_result *r)
+static void print_table(const struct grade_result *r)
 {
 	printf("%-36s %13s  %-13s %8s\n", "test", "points", "status", "time");
 	for (size_t i = 0; i < r->ntests; i++)
-		printf("%-36.36s %6g/%-6g  %-13s %6.3f s\n", a->tests[i].name, r->tests[i].score,
+		printf("%-36.36s %6g/%-6g  %-13s %6.3f s\n", r->tests[i].name, r->tests[i].score,
 		       r->tests[i].max_score, test_status_name(r->tests[i].status),
 		       r->tests[i].seconds);
 	if (r->late_days > 0)
@@ -135,7 +135,7 @@ int cmd_grade(int argc, char **argv)
 		assignment_free(&a);
 		return EXIT_INFRA;
 	}
-	print_table(&a, &res);
+	print_table(&res);
 	text = grade_result_json(&a, &res);
 	if (json) {
 		FILE *f = fopen(json, "w");

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "gradescope.h"
 #include "sandbox/sandbox.h"
 #include "testrun.h"
 
@@ -304,12 +305,19 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 	snprintf(work, sizeof(work), "%s/labvisor-grade-XXXXXX", req->work_root ? req->work_root : "/tmp");
 	if (!res->tests || !mkdtemp(work) || chmod(work, 0755) < 0)
 		return lv_err_sys(err, errno, "scratch folder %s", work);
-	for (size_t i = 0; i < a->ntests; i++)
+	for (size_t i = 0; i < a->ntests; i++) {
 		res->tests[i].max_score = a->tests[i].points;
+		res->tests[i].name = strdup(a->tests[i].name);
+		res->tests[i].group = a->tests[i].group ? strdup(a->tests[i].group) : NULL;
+		res->tests[i].vis = a->tests[i].vis;
+	}
 	snprintf(sub, sizeof(sub), "%s/submission", work);
 	snprintf(bdir, sizeof(bdir), "%s/build", work);
 	progress(req, "grading %s: %zu tests", a->title, a->ntests);
-	if (mkdir(sub, 0755) < 0 || import_submission(a, req, sub, res) < 0) {
+	if (a->gradescope) {
+		if (mkdir(sub, 0755) == 0 && import_submission(a, req, sub, res) == 0)
+			gradescope_grade(a, req, work, sub, res);
+	} else if (mkdir(sub, 0755) < 0 || import_submission(a, req, sub, res) < 0) {
 		settle_all(a, res, TS_REJECTED, res->rejected ? res->rejected : "rejected");
 	} else if (progress(req, "building"), build(a, work, sub, bdir, res) < 0) {
 		if (res->build_failed)
@@ -337,6 +345,8 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 void grade_result_free(struct grade_result *res)
 {
 	for (size_t i = 0; res->tests && i < res->ntests; i++) {
+		free(res->tests[i].name);
+		free(res->tests[i].group);
 		free(res->tests[i].output);
 		free(res->tests[i].staff_output);
 	}

@@ -16,16 +16,16 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *test_json(const struct test *t, const struct test_result *r)
+static json_t *test_json(const struct test_result *r)
 {
 	bool full = r->score >= r->max_score - 1e-9;
 
 	return json_pack("{s:s, s:f, s:f, s:s, s:s, s:s, s:o, s:f, s:s}",
-			 "name", t->name, "score", r->score, "max_score", r->max_score,
+			 "name", r->name ? r->name : "", "score", r->score, "max_score", r->max_score,
 			 "status", r->status == TS_PASSED || (r->status == TS_PARTIAL && full)
 				 ? "passed" : "failed",
 			 "labvisor_status", test_status_name(r->status),
-			 "visibility", visibility_name(t->vis), "group", str_or_null(t->group),
+			 "visibility", visibility_name(r->vis), "group", str_or_null(r->group),
 			 "execution_time", r->seconds,
 			 "output", r->output ? r->output : "");
 }
@@ -58,8 +58,9 @@ char *grade_result_json(const struct assignment *a, const struct grade_result *r
 	char *s;
 
 	for (size_t i = 0; i < res->ntests; i++) {
-		json_array_append_new(tests, test_json(&a->tests[i], &res->tests[i]));
-		json_array_append_new(staff, json_pack("{s:s, s:s}", "name", a->tests[i].name,
+		json_array_append_new(tests, test_json(&res->tests[i]));
+		json_array_append_new(staff, json_pack("{s:s, s:s}", "name",
+			res->tests[i].name ? res->tests[i].name : "",
 			"staff_output", res->tests[i].staff_output ? res->tests[i].staff_output : ""));
 	}
 	j = json_pack("{s:o, s:f, s:f, s:s, s:s, s:o, s:o, s:{s:s}}",

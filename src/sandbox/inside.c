@@ -63,20 +63,25 @@ static int set_limits(const struct sandbox_config *cfg, struct lv_err *err)
  */
 static int become_box_user(const struct inside *in, struct lv_err *err)
 {
+	uid_t id = in->cfg->as_root ? 0 : SB_INSIDE_UID;
+
 	if (in->set_groups && setgroups(0, NULL) < 0)
 		return lv_err_sys(err, errno, "setgroups");
-	if (setresgid(SB_INSIDE_UID, SB_INSIDE_UID, SB_INSIDE_UID) < 0 ||
-	    setresuid(SB_INSIDE_UID, SB_INSIDE_UID, SB_INSIDE_UID) < 0)
-		return lv_err_sys(err, errno, "switching to uid %d", SB_INSIDE_UID);
+	if (setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0)
+		return lv_err_sys(err, errno, "switching to uid %d", (int)id);
 	return 0;
 }
 
-/* The program: no capability in any set, and none to be gained. */
-static int drop_privileges(struct lv_err *err)
+/* The program: no capability in any set, and none to be gained.  (as_root:
+ * it keeps its capabilities, which reach only what its namespaces own.) */
+static int drop_privileges(const struct sandbox_config *cfg, struct lv_err *err)
 {
 	cap_t none;
 	int rc;
 
+	if (cfg->as_root)
+		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
+			? lv_err_sys(err, errno, "PR_SET_NO_NEW_PRIVS") : 0;
 	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
 		if (cap_drop_bound(c) < 0 && errno != EINVAL)
 			return lv_err_sys(err, errno, "dropping capability %d", c);
@@ -108,7 +113,7 @@ __attribute__((noreturn)) static void run_program(const struct inside *in,
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(in->prog_fd[fd], fd) < 0)
 			fail(in, 'S', &(struct lv_err){ .msg = "dup2 of the standard streams" });
-	if (set_limits(in->cfg, &err) < 0 || drop_privileges(&err) < 0)
+	if (set_limits(in->cfg, &err) < 0 || drop_privileges(in->cfg, &err) < 0)
 		fail(in, 'S', &err);
 	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
 		fail(in, 'S', &(struct lv_err){ .msg = "close_range" });
@@ -169,7 +174,8 @@ static void setup(const struct inside *in, struct filter *f)
 		lv_err_sys(&err, errno, "sethostname");
 		fail(in, 'S', &err);
 	}
-	if (net_setup_inside(in->veth, &err) < 0 || mount_plan_apply(in->plan, &err) < 0)
+	if ((!in->cfg->host_net && net_setup_inside(in->veth, &err) < 0) ||
+	    mount_plan_apply(in->plan, &err) < 0)
 		fail(in, 'S', &err);
 	/* Meanwhile the keeper has moved us into the box cgroup (that can take a
 	 * whole RCU grace period on cgroup v1): wait for it, then make it this

@@ -174,7 +174,9 @@ int mount_plan_build(const struct sandbox_config *cfg, const char *hostname,
 	struct mstep *s;
 
 	memset(p, 0, sizeof(*p));
-	if (cfg->root) {
+	if (cfg->overlay_lower) {
+		add(p, STEP_ROOT_MOUNT, NULL, "/")->fd = -1;    /* the keeper fills in fd */
+	} else if (cfg->root) {
 		char real[PATH_MAX];
 
 		if (!realpath(cfg->root, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -205,7 +207,12 @@ int mount_plan_build(const struct sandbox_config *cfg, const char *hostname,
 		if (add_user_bind(p, &cfg->binds[i], "--bind", err) < 0)
 			return -1;
 	qsort(&p->step[first_bind], p->n - first_bind, sizeof(p->step[0]), by_depth);
-	return cfg->root ? check_mount_points(p, err) : 0;
+	if (cfg->cwd) {
+		if (!clean_abs_path(cfg->cwd))
+			return lv_err_set(err, "the working directory must be an absolute path");
+		snprintf(p->workdir, sizeof(p->workdir), "%s", cfg->cwd);
+	}
+	return cfg->root && !cfg->overlay_lower ? check_mount_points(p, err) : 0;
 }
 
 static bool under(const char *path, const char *dir, const char **rest)
@@ -417,6 +424,11 @@ static int do_step(const struct mstep *s, struct lv_err *err)
 					 MOUNT_ATTR_NODEV) < 0
 			? lv_err_sys(err, errno, "making --root read-only") : 0;
 	}
+	case STEP_ROOT_MOUNT:
+		if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST)
+			return lv_err_sys(err, errno, "mkdir " NEWROOT);
+		return move_mount(s->fd, "", AT_FDCWD, NEWROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0
+			? lv_err_sys(err, errno, "attaching the image root") : 0;
 	case STEP_ROOT_TMPFS:
 		if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST)
 			return lv_err_sys(err, errno, "mkdir " NEWROOT);

@@ -18,6 +18,7 @@
 enum mstep_kind {
 	STEP_ROOT_BIND,   /* src (read-only) becomes / */
 	STEP_ROOT_TMPFS,  /* an empty read-only tmpfs becomes / */
+	STEP_ROOT_MOUNT,  /* a mount the keeper made (fd: a detached overlay) becomes / */
 	STEP_BIND,        /* src at dst; read-only unless rw */
 	STEP_TMPFS,       /* writable tmpfs at dst, size in bytes, mode */
 	STEP_PROC,        /* a fresh /proc */
@@ -31,6 +32,7 @@ enum mstep_kind {
 struct mstep {
 	enum mstep_kind kind;
 	char *src, *dst, *text;         /* owned by the plan */
+	int fd;                         /* STEP_ROOT_MOUNT */
 	bool rw;
 	unsigned long size;
 	unsigned mode;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -112,6 +113,8 @@ static int find_program(const struct run *r, struct lv_err *err)
 	const char *prog = r->cfg->argv[0];
 	char inside[PATH_MAX * 2], host[PATH_MAX * 2], path[PATH_MAX];
 
+	if (r->cfg->overlay_lower)
+		return 0;       /* an image root: exec will tell */
 	if (strchr(prog, '/')) {
 		if (prog[0] == '/')
 			snprintf(inside, sizeof(inside), "%s", prog);
@@ -143,6 +146,11 @@ static int check_config(const struct sandbox_config *cfg, struct lv_err *err)
 		return lv_err_set(err, "--hostname must have 1..63 characters");
 	if (cfg->open_files < 4)
 		return lv_err_set(err, "at least 4 open files are needed");
+	if ((cfg->as_root || cfg->host_net || cfg->overlay_lower) && geteuid() != 0)
+		return lv_err_set(err, "image roots, root inside and the host network need labvisor "
+				  "to run as root");
+	if (cfg->overlay_lower && (!cfg->overlay_upper || !cfg->overlay_work))
+		return lv_err_set(err, "an image root needs an upper and a work directory");
 	return sb_seccomp_check(cfg, err);
 }
 
@@ -183,11 +191,17 @@ static int make_pipes(struct run *r, struct lv_err *err)
 	return 0;
 }
 
+/* The host uid the program runs as (root mode). */
+static uid_t box_host_uid(const struct run *r)
+{
+	return r->cfg->as_root ? SB_IMG_BASE : SB_UID_BASE + (uid_t)r->box.id;
+}
+
 /* Root mode: the work directory belongs to the box uid for the run. */
 static int lend_workdir(struct run *r, struct lv_err *err)
 {
 	struct stat st;
-	uid_t box_id = SB_UID_BASE + (uid_t)r->box.id;
+	uid_t box_id = box_host_uid(r);
 
 	if (!r->root_mode || !r->cfg->dir)
 		return 0;
@@ -223,6 +237,11 @@ static int map_ids(const struct run *r, pid_t pid, struct lv_err *err)
 	unsigned host_gid = r->root_mode ? SB_UID_BASE + (unsigned)r->box.id : getgid();
 	char map[64];
 
+	if (r->cfg->as_root) {          /* root and the image's users, 0..65535 */
+		snprintf(map, sizeof(map), "0 %u %u\n", SB_IMG_BASE, SB_IMG_RANGE);
+		return write_proc(pid, "uid_map", map, err) < 0 ? -1
+			: write_proc(pid, "gid_map", map, err);
+	}
 	if (!r->root_mode && write_proc(pid, "setgroups", "deny", err) < 0)
 		return -1;
 	snprintf(map, sizeof(map), "%u %u 1\n", SB_INSIDE_UID, host_uid);
@@ -261,7 +280,7 @@ static int prepare_init(struct run *r, pid_t pid, struct lv_err *err)
 static pid_t clone_init(struct run *r, struct lv_err *err)
 {
 	const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-				    CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD;
+				    CLONE_NEWUTS | (r->cfg->host_net ? 0 : CLONE_NEWNET) | SIGCHLD;
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 
 	if (pid < 0) {
@@ -416,12 +435,13 @@ static void undo(struct run *r, struct lv_err *err)
 		close_fd(fds[i]);
 	if (r->veth_made)
 		veth_delete(&r->veth);
+	if (r->plan.n && r->plan.step[0].kind == STEP_ROOT_MOUNT && r->plan.step[0].fd >= 0)
+		close(r->plan.step[0].fd);
 	mount_plan_free(&r->plan);
 	if (r->cg && cgroup_destroy(r->cg, err) < 0)
 		fprintf(stderr, "labvisor: %s\n", err->msg);
 	if (r->workdir[0]) {
-		if (chown_tree(r->workdir, SB_UID_BASE + (uid_t)r->box.id, r->dir_uid, r->dir_gid,
-			       err) < 0)
+		if (chown_tree(r->workdir, box_host_uid(r), r->dir_uid, r->dir_gid, err) < 0)
 			fprintf(stderr, "labvisor: %s\n", err->msg);
 		else
 			box_state_clear(&r->box);
@@ -453,6 +473,40 @@ static void init_run(struct run *r, const struct sandbox_config *cfg)
 		*fds[i] = -1;
 }
 
+/*
+ * The image root, made by the keeper as a detached mount (new mount API):
+ * it is attached nowhere on the host, so nothing can be left mounted, and
+ * init moves it into its own namespace.
+ */
+static int make_image_root(struct run *r, struct lv_err *err)
+{
+	const struct sandbox_config *cfg = r->cfg;
+	const char *keys[3] = { "lowerdir", "upperdir", "workdir" };
+	const char *vals[3] = { cfg->overlay_lower, cfg->overlay_upper, cfg->overlay_work };
+	char log[256];
+	int fs = fsopen("overlay", FSOPEN_CLOEXEC), mnt = -1;
+
+	if (fs < 0)
+		return lv_err_sys(err, errno, "overlayfs (needed for image roots)");
+	for (int i = 0; i < 3; i++) {
+		if (fsconfig(fs, FSCONFIG_SET_STRING, keys[i], vals[i], 0) < 0) {
+			ssize_t n = read(fs, log, sizeof(log) - 1);
+
+			log[n > 0 ? n : 0] = '\0';
+			lv_err_sys(err, errno, "image root: %s=%s %s", keys[i], vals[i], log);
+			close(fs);
+			return -1;
+		}
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (mnt < 0)
+		lv_err_sys(err, errno, "mounting the image root (%s)", cfg->overlay_lower);
+	close(fs);
+	r->plan.step[0].fd = mnt;
+	return mnt < 0 ? -1 : 0;
+}
+
 /* Everything before the clone, in an order where each step's failure is
  * still a clear usage or host error. */
 static int prepare(struct run *r, struct sandbox_report *rep, struct lv_err *err)
@@ -473,6 +527,8 @@ static int prepare(struct run *r, struct sandbox_report *rep, struct lv_err *err
 	    cgroup_create(name, &lim, &r->cg, err) < 0)
 		return -1;
 	r->n_cg_tasks = cgroup_self_attach_files(r->cg, r->cg_tasks);
+	if (cfg->overlay_lower && make_image_root(r, err) < 0)
+		return -1;
 	if (lend_workdir(r, err) < 0 || open_files(r, err) < 0)
 		return -1;
 	return make_pipes(r, err);

@@ -24,6 +24,8 @@
 #define SB_MAX_ID      999
 #define SB_UID_BASE    1000000000u  /* host uid of box N: base + N (root mode) */
 #define SB_INSIDE_UID  1000         /* the program's uid and gid inside */
+#define SB_IMG_BASE    2000000000u  /* as_root: inside uids 0..65535 are host base + uid */
+#define SB_IMG_RANGE   65536u
 
 struct sb_bind {
 	const char *src;
@@ -56,6 +58,20 @@ struct sandbox_config {
 	const char *syscall_deny[SB_MAX_SYSCALL_RULES];   /* added to it */
 	unsigned ndeny;
 	char *const *argv;                  /* the program and its arguments */
+	const char *cwd;                    /* working directory inside (default: --dir or /tmp) */
+	/*
+	 * A writable root made of image layers (root mode only): overlayfs with
+	 * overlay_lower ("top:...:bottom") read-only and overlay_upper (with
+	 * overlay_work on the same file system) taking the writes.  The image's
+	 * files belong to the SB_IMG_BASE range (see grade/image.c).
+	 */
+	const char *overlay_lower, *overlay_upper, *overlay_work;
+	/* The program is root of its namespace (uids 0..65535 mapped to the
+	 * SB_IMG_BASE range) and keeps its capabilities there: for trusted image
+	 * building and Gradescope's run_autograder.  NO_NEW_PRIVS and seccomp stay. */
+	bool as_root;
+	/* No network namespace: the host's network.  Trusted setup phases only. */
+	bool host_net;
 	int out_fd, err_fd;                 /* where captured output goes without a file */
 };
 
