@@ -120,12 +120,12 @@ static int import_submission(const struct assignment *a, const struct grade_requ
 }
 
 /* build/ = the submission + the assignment's files; then the build command. */
-static int build(const struct assignment *a, const char *work, const char *sub,
-		 const char *bdir, struct grade_result *res)
+static int build(const struct assignment *a, const struct grade_request *req, const char *work,
+		 const char *sub, const char *bdir, struct grade_result *res)
 {
 	char path[PATH_MAX * 2], log[PATH_MAX + 16];
 	struct step_io io = { .dir = bdir, .command = a->build, .limits = &a->build_limits,
-			      .stdout_path = log, .stderr_path = log };
+			      .stdout_path = log, .stderr_path = log, .unsandboxed = req->unsandboxed };
 	struct sandbox_report rep;
 	struct lv_err err = { 0 };
 	struct dirent *e;
@@ -198,7 +198,8 @@ static void load_result(const char *file, struct test_result *r)
 	json_decref(j);
 }
 
-static pid_t start_test(const struct assignment *a, size_t i, const char *work, const char *bdir)
+static pid_t start_test(const struct assignment *a, const struct grade_request *req, size_t i,
+			const char *work, const char *bdir)
 {
 	pid_t pid = fork();
 
@@ -206,7 +207,7 @@ static pid_t start_test(const struct assignment *a, size_t i, const char *work, 
 		struct test_result r;
 		char file[PATH_MAX + 64];
 
-		test_run(a, &a->tests[i], i, work, bdir, &r);
+		test_run(a, &a->tests[i], i, work, bdir, req->unsandboxed, &r);
 		snprintf(file, sizeof(file), "%s/result-%zu.json", work, i + 1);
 		save_result(file, &r);
 		_exit(0);
@@ -238,7 +239,7 @@ static void run_tests(const struct assignment *a, const struct grade_request *re
 		pid_t pid;
 
 		while (next < a->ntests && running < jobs) {
-			pids[next] = start_test(a, next, work, bdir);
+			pids[next] = start_test(a, req, next, work, bdir);
 			running += pids[next] > 0;
 			next++;
 		}
@@ -319,7 +320,7 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 			gradescope_grade(a, req, work, sub, res);
 	} else if (mkdir(sub, 0755) < 0 || import_submission(a, req, sub, res) < 0) {
 		settle_all(a, res, TS_REJECTED, res->rejected ? res->rejected : "rejected");
-	} else if (progress(req, "building"), build(a, work, sub, bdir, res) < 0) {
+	} else if (progress(req, "building"), build(a, req, work, sub, bdir, res) < 0) {
 		if (res->build_failed)
 			settle_all(a, res, TS_BUILD_FAILED, "the build failed: see its output");
 		else

@@ -49,6 +49,12 @@ struct grade_request {
 	const char *work_root;          /* where scratch folders go (default /tmp) */
 	bool keep;                      /* keep the scratch folder (prints its path) */
 	time_t submitted_at;            /* 0: no late policy applied */
+	/*
+	 * Benchmarks only (bench/bench_grade.c): run every step with a plain
+	 * fork and exec, no sandbox, to measure what the sandbox costs.  Never
+	 * for submissions: the command line has no way to set it.
+	 */
+	bool unsandboxed;
 	/* Progress lines ("[3/10] name: passed"), or NULL for silence. */
 	void (*progress)(void *ctx, const char *line);
 	void *progress_ctx;

@@ -2,6 +2,7 @@
 #ifndef LV_GRADE_TESTRUN_H
 #define LV_GRADE_TESTRUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "grade.h"
@@ -13,6 +14,7 @@ struct step_io {
 	const struct limits *limits;
 	const char *stdin_path;         /* NULL: /dev/null */
 	const char *stdout_path, *stderr_path;
+	bool unsandboxed;               /* benchmarks only: see grade_request */
 };
 
 /* Runs one command of the assignment; -1 with err on a sandbox failure. */
@@ -24,6 +26,6 @@ char *read_text(const char *path, size_t max);
 
 /* Runs test t of the assignment against the built files in build_dir. */
 void test_run(const struct assignment *a, const struct test *t, size_t index,
-	      const char *work, const char *build_dir, struct test_result *r);
+	      const char *work, const char *build_dir, bool unsandboxed, struct test_result *r);
 
 #endif
