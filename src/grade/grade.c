@@ -23,6 +23,7 @@
 
 #include "archive.h"
 #include "gradescope.h"
+#include "image.h"
 #include "sandbox/sandbox.h"
 #include "testrun.h"
 
@@ -120,12 +121,13 @@ static int import_submission(const struct assignment *a, const struct grade_requ
 }
 
 /* build/ = the submission + the assignment's files; then the build command. */
-static int build(const struct assignment *a, const struct grade_request *req, const char *work,
-		 const char *sub, const char *bdir, struct grade_result *res)
+static int build(const struct grade_env *env, const char *sub, struct grade_result *res)
 {
+	const struct assignment *a = env->a;
+	const char *bdir = env->build_dir, *work = env->work;
 	char path[PATH_MAX * 2], log[PATH_MAX + 16];
 	struct step_io io = { .dir = bdir, .command = a->build, .limits = &a->build_limits,
-			      .stdout_path = log, .stderr_path = log, .unsandboxed = req->unsandboxed };
+			      .stdout_path = log, .stderr_path = log };
 	struct sandbox_report rep;
 	struct lv_err err = { 0 };
 	struct dirent *e;
@@ -155,7 +157,7 @@ static int build(const struct assignment *a, const struct grade_request *req, co
 	if (!a->build)
 		return 0;
 	snprintf(log, sizeof(log), "%s/build.log", work);
-	if (step_run(a, &io, &rep, &err) < 0 || rep.status == SB_SANDBOX_ERROR) {
+	if (step_run(env, &io, &rep, &err) < 0 || rep.status == SB_SANDBOX_ERROR) {
 		if (asprintf(&res->infra_error, "build: %s", err.msg[0] ? err.msg : rep.message) < 0)
 			res->infra_error = NULL;
 		return -1;
@@ -198,8 +200,7 @@ static void load_result(const char *file, struct test_result *r)
 	json_decref(j);
 }
 
-static pid_t start_test(const struct assignment *a, const struct grade_request *req, size_t i,
-			const char *work, const char *bdir)
+static pid_t start_test(const struct grade_env *env, size_t i)
 {
 	pid_t pid = fork();
 
@@ -207,8 +208,8 @@ static pid_t start_test(const struct assignment *a, const struct grade_request *
 		struct test_result r;
 		char file[PATH_MAX + 64];
 
-		test_run(a, &a->tests[i], i, work, bdir, req->unsandboxed, &r);
-		snprintf(file, sizeof(file), "%s/result-%zu.json", work, i + 1);
+		test_run(env, &env->a->tests[i], i, &r);
+		snprintf(file, sizeof(file), "%s/result-%zu.json", env->work, i + 1);
 		save_result(file, &r);
 		_exit(0);
 	}
@@ -228,9 +229,11 @@ static void finish_test(const struct assignment *a, const struct grade_request *
 		 test_status_name(r->status), r->score, r->max_score, r->seconds);
 }
 
-static void run_tests(const struct assignment *a, const struct grade_request *req,
-		      const char *work, const char *bdir, struct grade_result *res)
+static void run_tests(const struct grade_env *env, const struct grade_request *req,
+		      struct grade_result *res)
 {
+	const struct assignment *a = env->a;
+	const char *work = env->work;
 	unsigned jobs = req->jobs ? req->jobs : 1;
 	pid_t *pids = calloc(a->ntests, sizeof(*pids));
 	size_t next = 0, running = 0, done = 0;
@@ -239,7 +242,7 @@ static void run_tests(const struct assignment *a, const struct grade_request *re
 		pid_t pid;
 
 		while (next < a->ntests && running < jobs) {
-			pids[next] = start_test(a, req, next, work, bdir);
+			pids[next] = start_test(env, next);
 			running += pids[next] > 0;
 			next++;
 		}
@@ -257,6 +260,29 @@ static void run_tests(const struct assignment *a, const struct grade_request *re
 		if (pids[i] <= 0)
 			finish_test(a, req, i, work, res, &done);       /* fork failed */
 	free(pids);
+}
+
+/* An assignment on the Debian image: the base, and its setup script's layer. */
+static int prepare_image(const struct assignment *a, const struct grade_request *req,
+			 struct grade_env *env, char lower[2 * PATH_MAX + 2],
+			 struct grade_result *res)
+{
+	char rootfs[PATH_MAX], layer[PATH_MAX];
+	struct lv_err err = { 0 };
+
+	if (!a->image)
+		return 0;
+	if (image_base(req, rootfs, &err) < 0 ||
+	    (a->setup && image_layer(req, a->dir, rootfs, a->setup, false, layer, &err) < 0)) {
+		res->infra_error = strdup(err.msg);
+		return -1;
+	}
+	if (a->setup)
+		snprintf(lower, 2 * PATH_MAX + 2, "%s:%s", layer, rootfs);
+	else
+		snprintf(lower, 2 * PATH_MAX + 2, "%s", rootfs);
+	env->image_lower = lower;
+	return 0;
 }
 
 /* Days late, rounded up, and the penalty they cost. */
@@ -296,7 +322,9 @@ static void remove_tree(const char *dir)
 int grade_run(const struct assignment *a, const struct grade_request *req,
 	      struct grade_result *res, struct lv_err *err)
 {
-	char work[PATH_MAX], sub[PATH_MAX + 16], bdir[PATH_MAX + 16];
+	char work[PATH_MAX], sub[PATH_MAX + 16], bdir[PATH_MAX + 16], lower[2 * PATH_MAX + 2];
+	struct grade_env env = { .a = a, .work = work, .build_dir = bdir,
+				 .unsandboxed = req->unsandboxed };
 	double t0 = now();
 
 	memset(res, 0, sizeof(*res));
@@ -320,13 +348,15 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 			gradescope_grade(a, req, work, sub, res);
 	} else if (mkdir(sub, 0755) < 0 || import_submission(a, req, sub, res) < 0) {
 		settle_all(a, res, TS_REJECTED, res->rejected ? res->rejected : "rejected");
-	} else if (progress(req, "building"), build(a, req, work, sub, bdir, res) < 0) {
+	} else if (prepare_image(a, req, &env, lower, res) < 0) {
+		settle_all(a, res, TS_INFRA_ERROR, "");
+	} else if (progress(req, "building"), build(&env, sub, res) < 0) {
 		if (res->build_failed)
 			settle_all(a, res, TS_BUILD_FAILED, "the build failed: see its output");
 		else
 			settle_all(a, res, TS_INFRA_ERROR, "");
 	} else {
-		run_tests(a, req, work, bdir, res);
+		run_tests(&env, req, res);
 	}
 	for (size_t i = 0; i < a->ntests; i++) {
 		res->score += res->tests[i].score;

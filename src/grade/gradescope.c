@@ -138,7 +138,7 @@ void gradescope_grade(const struct assignment *a, const struct grade_request *re
 	snprintf(meta, sizeof(meta), "%s/submission_metadata.json", work);
 	snprintf(log, sizeof(log), "%s/autograder.log", work);
 	if (image_base(req, rootfs, &err) < 0 ||
-	    image_gradescope_layer(req, a->dir, rootfs, layer, &err) < 0 ||
+	    image_layer(req, a->dir, rootfs, "setup.sh", true, layer, &err) < 0 ||
 	    prepare(work, sub, upper, ovl, results, &err) < 0 || write_metadata(req, meta) < 0) {
 		set_error(res, "%s", err.msg[0] ? err.msg : "preparing the autograder");
 		return;

@@ -184,7 +184,7 @@ int image_base(const struct grade_request *req, char rootfs[PATH_MAX], struct lv
 }
 
 /* sha256 over the names, modes and contents of the autograder's files. */
-static int hash_folder(const char *dir, char hex[17], struct lv_err *err)
+static int hash_folder(const char *dir, const char *script, char hex[17], struct lv_err *err)
 {
 	char *const roots[] = { (char *)dir, NULL };
 	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
@@ -196,6 +196,7 @@ static int hash_folder(const char *dir, char hex[17], struct lv_err *err)
 		return lv_err_sys(err, errno, "%s", dir);
 	sha256_init(&h);
 	sha256_update(&h, sizeof(BASE_NAME), (const uint8_t *)BASE_NAME);
+	sha256_update(&h, strlen(script) + 1, (const uint8_t *)script);
 	while ((e = fts_read(fts))) {
 		const char *rel = e->fts_path + strlen(dir);
 		ssize_t n;
@@ -218,19 +219,24 @@ static int hash_folder(const char *dir, char hex[17], struct lv_err *err)
 	return 0;
 }
 
-#define SETUP_SCRIPT \
+/* Gradescope: the autograder lives at /autograder/source, setup.sh runs there. */
+#define GRADESCOPE_SETUP \
 	"set -e; mkdir -p /autograder; rm -rf /autograder/source; " \
-	"cp -a /mnt/labvisor-autograder /autograder/source; " \
+	"cp -a /mnt/labvisor-assignment /autograder/source; " \
 	"cp /autograder/source/run_autograder /autograder/run_autograder; " \
 	"chmod 755 /autograder/run_autograder; cd /autograder/source; bash ./setup.sh"
+/* assignment.yaml: the script runs from the read-only assignment folder, whose
+ * files (expected outputs, hidden tests) never enter the image. */
+#define YAML_SETUP "set -e; cd /mnt/labvisor-assignment; bash ./\"$0\""
 
 /* setup.sh as root inside, on the base image, with the network (trusted phase). */
 static int run_setup(const struct grade_request *req, const char *dir, const char *rootfs,
-		     const char *tmp, struct lv_err *err)
+		     const char *script, bool gradescope, const char *tmp, struct lv_err *err)
 {
 	struct sandbox_config cfg = sandbox_config_default();
 	char upper[1400], work[1400];
-	char *argv[] = { "/bin/sh", "-c", SETUP_SCRIPT, NULL };
+	char *argv[] = { "/bin/sh", "-c", gradescope ? GRADESCOPE_SETUP : YAML_SETUP,
+			 (char *)script, NULL };
 	struct sandbox_report rep;
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC), rc;
 
@@ -245,7 +251,7 @@ static int run_setup(const struct grade_request *req, const char *dir, const cha
 	cfg.as_root = true;
 	cfg.host_net = true;
 	cfg.cwd = "/";
-	cfg.binds[cfg.nbinds++] = (struct sb_bind){ .src = dir, .dst = "/mnt/labvisor-autograder" };
+	cfg.binds[cfg.nbinds++] = (struct sb_bind){ .src = dir, .dst = "/mnt/labvisor-assignment" };
 	cfg.binds[cfg.nbinds++] = (struct sb_bind){ .src = "/etc/resolv.conf", .dst = "/etc/resolv.conf" };
 	cfg.cpu_sec = 1800;
 	cfg.wall_sec = 3600;
@@ -261,21 +267,21 @@ static int run_setup(const struct grade_request *req, const char *dir, const cha
 	if (rc < 0)
 		return lv_err_wrap(err, "running setup.sh");
 	if (rep.status != SB_OK)
-		return lv_err_set(err, "the autograder's setup.sh failed: %s (exit %d%s)",
-				  sandbox_status_name(rep.status), rep.exit_code, rep.message[0] ? ", " : "");
+		return lv_err_set(err, "the setup script %s failed: %s (exit %d) %s", script,
+				  sandbox_status_name(rep.status), rep.exit_code, rep.message);
 	return 0;
 }
 
-int image_gradescope_layer(const struct grade_request *req, const char *dir,
-			   const char *rootfs, char upper[PATH_MAX], struct lv_err *err)
+int image_layer(const struct grade_request *req, const char *dir, const char *rootfs,
+		const char *script, bool gradescope, char upper[PATH_MAX], struct lv_err *err)
 {
 	char data[1024], hex[17], final[1200], tmp[1300], work[1400];
 	int lock, rc = 0;
 
 	data_dir(data, sizeof(data));
-	if (hash_folder(dir, hex, err) < 0)
+	if (hash_folder(dir, script, hex, err) < 0)
 		return -1;
-	snprintf(final, sizeof(final), "%s/images/gs-%s", data, hex);
+	snprintf(final, sizeof(final), "%s/images/%s-%s", data, gradescope ? "gs" : "as", hex);
 	snprintf(upper, PATH_MAX, "%s/upper", final);
 	if (access(upper, F_OK) == 0)
 		return 0;
@@ -285,15 +291,16 @@ int image_gradescope_layer(const struct grade_request *req, const char *dir,
 		snprintf(tmp, sizeof(tmp), "%s.building", final);
 		snprintf(work, sizeof(work), "%s/work", tmp);
 		remove_tree(tmp);
-		say(req, "building the autograder's image gs-%s: running its setup.sh (once)", hex);
-		rc = run_setup(req, dir, rootfs, tmp, err);
+		say(req, "building the assignment's image %s: running %s (once)",
+		    strrchr(final, '/') + 1, script);
+		rc = run_setup(req, dir, rootfs, script, gradescope, tmp, err);
 		remove_tree(work);      /* overlayfs scratch, not part of the layer */
 		if (rc == 0 && rename(tmp, final) < 0)
 			rc = lv_err_sys(err, errno, "rename %s", tmp);
 		if (rc < 0)
 			remove_tree(tmp);
 		else
-			say(req, "image gs-%s ready", hex);
+			say(req, "image %s ready", strrchr(final, '/') + 1);
 	}
 	close(lock);
 	return rc;

@@ -348,18 +348,25 @@ static int parse_environment(struct assignment *a, struct ynode *root, struct lv
 	if (ynode_check_keys(&env, keys, err) < 0)
 		return -1;
 	f = ynode_get(&env, "setup");
-	if (f.n)
-		return ynode_error(&f, err, "setup scripts (image building) are not supported by "
-				   "this version of labvisor yet");
+	if (ynode_str(&f, false, &a->setup, err) < 0 ||
+	    (a->setup && (check_asset(a, &f, a->setup, err) < 0)))
+		return -1;
 	f = ynode_get(&env, "root");
 	if (ynode_str(&f, false, &a->root, err) < 0)
 		return -1;
 	if (a->root && strcmp(a->root, "host") == 0) {
 		free(a->root);
 		a->root = NULL;
+	} else if ((a->root && strcmp(a->root, "debian-12") == 0) || (!a->root && a->setup)) {
+		free(a->root);
+		a->root = NULL;
+		a->image = true;
 	} else if (a->root && check_asset(a, &f, a->root, err) < 0) {
 		return -1;
 	}
+	if (a->setup && !a->image)
+		return ynode_error(&f, err, "a setup script builds on the debian-12 image: leave "
+				   "root out or set it to debian-12");
 	f = ynode_get(&env, "files");
 	if (parse_assets(a, &f, &a->env_files, err) < 0)
 		return -1;
@@ -472,6 +479,7 @@ void assignment_free(struct assignment *a)
 	free(a->title);
 	free(a->root);
 	free(a->build);
+	free(a->setup);
 	free_list(a->required);
 	free_list(a->optional);
 	free_list(a->env_files);

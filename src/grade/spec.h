@@ -62,7 +62,9 @@ struct assignment {
 	double late_penalty_pct_per_day, late_cutoff_days;
 	char **required, **optional;    /* file names / glob patterns */
 	unsigned long max_submission_kib;
-	char *root;                     /* NULL: the sandbox's host binds */
+	char *root;                     /* a folder of the assignment, or NULL */
+	bool image;                     /* the Debian 12 image (+ the setup layer) is the root */
+	char *setup;                    /* environment.setup: builds the image's layer */
 	char **env_files;               /* copied into the work directory before the build */
 	char *build;
 	struct limits limits, build_limits;

@@ -94,16 +94,19 @@ static int step_run_bare(const struct step_io *io, struct sandbox_report *rep, s
 	return 0;
 }
 
-int step_run(const struct assignment *a, const struct step_io *io, struct sandbox_report *rep,
+int step_run(const struct grade_env *env, const struct step_io *io, struct sandbox_report *rep,
 	     struct lv_err *err)
 {
+	const struct assignment *a = env->a;
 	struct sandbox_config cfg = sandbox_config_default();
 	char root[PATH_MAX * 2];
 	char *argv[] = { "/bin/sh", "-c", (char *)io->command, NULL };
 
-	if (io->unsandboxed)
+	if (env->unsandboxed)
 		return step_run_bare(io, rep, err);
-	if (a->root) {
+	if (env->image_lower) {
+		cfg.overlay_lower = env->image_lower;
+	} else if (a->root) {
 		snprintf(root, sizeof(root), "%s/%s", a->dir, a->root);
 		cfg.root = root;
 	}
@@ -203,26 +206,26 @@ struct ran {
 	char tdir[PATH_MAX], dir[PATH_MAX + 16];
 };
 
-static int run_program(const struct assignment *a, const struct test *t, size_t index,
-		       const char *work, const char *build_dir, bool bare, struct ran *x,
-		       struct lv_err *err)
+static int run_program(const struct grade_env *env, const struct test *t, size_t index,
+		       struct ran *x, struct lv_err *err)
 {
+	const struct assignment *a = env->a;
 	char in[PATH_MAX * 2], o[PATH_MAX + 16], e[PATH_MAX + 16];
 	const size_t cap = (size_t)t->limits.output_kib << 10;
 	struct step_io io = { .command = t->command, .limits = &t->limits,
-			      .stdout_path = o, .stderr_path = e, .unsandboxed = bare };
+			      .stdout_path = o, .stderr_path = e };
 
-	snprintf(x->tdir, sizeof(x->tdir), "%s/test-%zu", work, index + 1);
+	snprintf(x->tdir, sizeof(x->tdir), "%s/test-%zu", env->work, index + 1);
 	snprintf(x->dir, sizeof(x->dir), "%s/w", x->tdir);
 	snprintf(o, sizeof(o), "%s/stdout", x->tdir);
 	snprintf(e, sizeof(e), "%s/stderr", x->tdir);
 	if (mkdir(x->tdir, 0755) < 0)
 		return lv_err_sys(err, errno, "mkdir %s", x->tdir);
-	if (prepare_dir(a, t, build_dir, x->dir, err) < 0)
+	if (prepare_dir(a, t, env->build_dir, x->dir, err) < 0)
 		return -1;
 	io.dir = x->dir;
 	io.stdin_path = stdin_file(a, t, x->tdir, in, sizeof(in));
-	if (step_run(a, &io, &x->rep, err) < 0)
+	if (step_run(env, &io, &x->rep, err) < 0)
 		return -1;
 	if (x->rep.status == SB_SANDBOX_ERROR)
 		return lv_err_set(err, "sandbox: %s", x->rep.message);
@@ -281,9 +284,10 @@ static void judge_io(const struct assignment *a, const struct test *t, struct ra
 }
 
 /* The checker gets input, expected and output files and prints "SCORE [message]". */
-static void judge_checker(const struct assignment *a, const struct test *t, struct ran *x,
+static void judge_checker(const struct grade_env *env, const struct test *t, struct ran *x,
 			  struct test_result *r, struct lv_err *err)
 {
+	const struct assignment *a = env->a;
 	char cdir[PATH_MAX + 16], path[PATH_MAX * 2], o[PATH_MAX + 16], cmd[PATH_MAX + 64];
 	const char *base = strrchr(t->checker, '/') ? strrchr(t->checker, '/') + 1 : t->checker;
 	struct step_io io = { .dir = cdir, .command = cmd, .limits = &checker_limits,
@@ -313,7 +317,7 @@ static void judge_checker(const struct assignment *a, const struct test *t, stru
 	free(in);
 	snprintf(path, sizeof(path), "%s/%s", a->dir, t->checker);
 	snprintf(cmd, sizeof(cmd), "./%s input expected output", base);
-	if (copy_into(path, cdir, err) < 0 || step_run(a, &io, &rep, err) < 0 ||
+	if (copy_into(path, cdir, err) < 0 || step_run(env, &io, &rep, err) < 0 ||
 	    rep.status != SB_OK) {
 		r->status = TS_INFRA_ERROR;
 		appendf(&r->staff_output, "the checker failed: %s\n",
@@ -388,15 +392,16 @@ static void student_view(const struct test *t, struct test_result *r)
 	free(details);
 }
 
-void test_run(const struct assignment *a, const struct test *t, size_t index,
-	      const char *work, const char *build_dir, bool unsandboxed, struct test_result *r)
+void test_run(const struct grade_env *env, const struct test *t, size_t index,
+	      struct test_result *r)
 {
+	const struct assignment *a = env->a;
 	struct ran x = { 0 };
 	struct lv_err err = { 0 };
 
 	memset(r, 0, sizeof(*r));
 	r->max_score = t->points;
-	if (run_program(a, t, index, work, build_dir, unsandboxed, &x, &err) < 0) {
+	if (run_program(env, t, index, &x, &err) < 0) {
 		r->status = TS_INFRA_ERROR;
 		appendf(&r->staff_output, "%s\n", err.msg);
 	} else {
@@ -406,7 +411,7 @@ void test_run(const struct assignment *a, const struct test *t, size_t index,
 		else if (t->kind == TEST_IO)
 			judge_io(a, t, &x, r);
 		else if (t->kind == TEST_CHECKER)
-			judge_checker(a, t, &x, r, &err);
+			judge_checker(env, t, &x, r, &err);
 		else
 			judge_framework(t, &x, r);
 	}

@@ -8,24 +8,32 @@
 #include "grade.h"
 #include "sandbox/sandbox.h"
 
+/* What every step of one grading run shares. */
+struct grade_env {
+	const struct assignment *a;
+	const char *work;               /* the scratch folder */
+	const char *build_dir;          /* the built files every test starts from */
+	const char *image_lower;        /* overlay layers of an image root, or NULL */
+	bool unsandboxed;               /* benchmarks only: see grade_request */
+};
+
 struct step_io {
 	const char *dir;                /* work directory inside the sandbox */
 	const char *command;            /* run with /bin/sh -c */
 	const struct limits *limits;
 	const char *stdin_path;         /* NULL: /dev/null */
 	const char *stdout_path, *stderr_path;
-	bool unsandboxed;               /* benchmarks only: see grade_request */
 };
 
 /* Runs one command of the assignment; -1 with err on a sandbox failure. */
-int step_run(const struct assignment *a, const struct step_io *io, struct sandbox_report *rep,
+int step_run(const struct grade_env *env, const struct step_io *io, struct sandbox_report *rep,
 	     struct lv_err *err);
 
 /* Reads a whole file of at most max bytes (more is cut); "" when missing. */
 char *read_text(const char *path, size_t max);
 
-/* Runs test t of the assignment against the built files in build_dir. */
-void test_run(const struct assignment *a, const struct test *t, size_t index,
-	      const char *work, const char *build_dir, bool unsandboxed, struct test_result *r);
+/* Runs test t (number index) against the built files. */
+void test_run(const struct grade_env *env, const struct test *t, size_t index,
+	      struct test_result *r);
 
 #endif

@@ -149,8 +149,8 @@ static int check_config(const struct sandbox_config *cfg, struct lv_err *err)
 	if ((cfg->as_root || cfg->host_net || cfg->overlay_lower) && geteuid() != 0)
 		return lv_err_set(err, "image roots, root inside and the host network need labvisor "
 				  "to run as root");
-	if (cfg->overlay_lower && (!cfg->overlay_upper || !cfg->overlay_work))
-		return lv_err_set(err, "an image root needs an upper and a work directory");
+	if (cfg->overlay_lower && !cfg->overlay_upper != !cfg->overlay_work)
+		return lv_err_set(err, "a writable image root needs an upper and a work directory");
 	return sb_seccomp_check(cfg, err);
 }
 
@@ -483,12 +483,13 @@ static int make_image_root(struct run *r, struct lv_err *err)
 	const struct sandbox_config *cfg = r->cfg;
 	const char *keys[3] = { "lowerdir", "upperdir", "workdir" };
 	const char *vals[3] = { cfg->overlay_lower, cfg->overlay_upper, cfg->overlay_work };
+	int nkeys = cfg->overlay_upper ? 3 : 1;         /* lower layers only: read-only */
 	char log[256];
 	int fs = fsopen("overlay", FSOPEN_CLOEXEC), mnt = -1;
 
 	if (fs < 0)
 		return lv_err_sys(err, errno, "overlayfs (needed for image roots)");
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < nkeys; i++) {
 		if (fsconfig(fs, FSCONFIG_SET_STRING, keys[i], vals[i], 0) < 0) {
 			ssize_t n = read(fs, log, sizeof(log) - 1);
 
@@ -499,7 +500,8 @@ static int make_image_root(struct run *r, struct lv_err *err)
 		}
 	}
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-		mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			      (cfg->overlay_upper ? 0 : MOUNT_ATTR_RDONLY));
 	if (mnt < 0)
 		lv_err_sys(err, errno, "mounting the image root (%s)", cfg->overlay_lower);
 	close(fs);

@@ -60,10 +60,10 @@ struct sandbox_config {
 	char *const *argv;                  /* the program and its arguments */
 	const char *cwd;                    /* working directory inside (default: --dir or /tmp) */
 	/*
-	 * A writable root made of image layers (root mode only): overlayfs with
-	 * overlay_lower ("top:...:bottom") read-only and overlay_upper (with
-	 * overlay_work on the same file system) taking the writes.  The image's
-	 * files belong to the SB_IMG_BASE range (see grade/image.c).
+	 * A root made of image layers (root mode only): overlayfs with
+	 * overlay_lower ("top:...:bottom"), read-only; writable when overlay_upper
+	 * (with overlay_work on the same file system) takes the writes.  The
+	 * image's files belong to the SB_IMG_BASE range (see grade/image.c).
 	 */
 	const char *overlay_lower, *overlay_upper, *overlay_work;
 	/* The program is root of its namespace (uids 0..65535 mapped to the

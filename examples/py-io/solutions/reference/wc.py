@@ -1,0 +1,4 @@
+import sys
+
+data = sys.stdin.read()
+print(data.count("\n"), len(data.split()), len(data))
