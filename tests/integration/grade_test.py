@@ -55,6 +55,8 @@ def close(a, b):
 
 C_SUM = {"reference": 100, "wrong-overflow": 90, "wrong-format": 10, "compile-error": 0}
 OS_ALLOC = {"reference": 100, "no-reuse": 44.125, "misaligned": 73.209, "dirty-calloc": 90}
+PY_GRADESCOPE = {"reference": 50, "off-by-one": 10, "syntax-error": 0, "slow": 30}
+PY_IO = {"reference": 20, "wrong": 15}
 
 
 @case
@@ -79,6 +81,31 @@ def os_alloc_scores(ctx):
     s = scores(res)
     expect(s["unit tests"] == 20, "per-case points of the TAP framework test", s)
     expect(0 < s["stress (hidden)"] < 30, "partial credit from the checker", s)
+
+
+@case
+def gradescope_autograder(ctx):
+    # The first run may build the Debian 12 base image and the autograder's layer.
+    for name, want in PY_GRADESCOPE.items():
+        rc, res, out, err = ctx.grade("py-gradescope", ctx.solution("py-gradescope", name))
+        expect(rc == 0 and close(res["score"], want), "%s scores %g" % (name, want), rc,
+               res and res["score"], out, err[-3000:])
+        expect(res["max_score"] == 50 and len(res["tests"]) == 4, "tests from results.json", res)
+    hidden = [t for t in res["tests"] if t["visibility"] == "hidden"]
+    expect(len(hidden) == 1 and hidden[0]["output"] == "(hidden test)\n", "hidden stays hidden", hidden)
+    rc, res, out, err = ctx.grade("py-gradescope", ctx.solution("py-gradescope", "off-by-one"))
+    expect("setup.sh" not in err and "base image" not in err, "the image is cached", err[-2000:])
+    outputs = {t["name"]: t["output"] for t in res["tests"]}
+    expect("10946 != 6765" in outputs["fib(20)"], "unittest's message reaches the student", outputs)
+    left_behind(ctx)
+
+
+@case
+def yaml_assignment_on_image(ctx):
+    for name, want in PY_IO.items():
+        rc, res, out, err = ctx.grade("py-io", ctx.solution("py-io", name))
+        expect(rc == 0 and close(res["score"], want), "%s scores %g" % (name, want), rc,
+               res and res["score"], out, err[-3000:])
 
 
 @case
