@@ -90,6 +90,7 @@ static int read_results(const char *file, struct grade_result *res)
 		return set_error(res, "run_autograder wrote no valid results.json (%s)", jerr.text);
 	tests = json_object_get(j, "tests");
 	res->ntests = json_is_array(tests) ? json_array_size(tests) : 0;
+	free(res->tests);       /* grade_run's, sized for the 0 tests known in advance */
 	res->tests = calloc(res->ntests ? res->ntests : 1, sizeof(*res->tests));
 	json_array_foreach(tests, i, t) {
 		read_test(t, i, &res->tests[i]);
