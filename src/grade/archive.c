@@ -412,3 +412,19 @@ int copy_into(const char *src, const char *dest_dir, struct lv_err *err)
 		close(s.root);
 	return rc;
 }
+
+void remove_tree(const char *dir)
+{
+	char *const roots[] = { (char *)dir, NULL };
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
+	FTSENT *e;
+
+	while (fts && (e = fts_read(fts))) {
+		if (e->fts_info == FTS_DP)
+			rmdir(e->fts_accpath);
+		else if (e->fts_info != FTS_D)
+			unlink(e->fts_accpath);
+	}
+	if (fts)
+		fts_close(fts);
+}

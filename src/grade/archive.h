@@ -25,6 +25,9 @@ struct unpack_caps {
 int submission_import(const char *src, const char *dest, const struct unpack_caps *caps,
 		      struct lv_err *err);
 
+/* rm -r: children before parents, links not followed, one file system. */
+void remove_tree(const char *dir);
+
 /* Copies the file or folder src (an assignment's own, trusted) into dest_dir. */
 int copy_into(const char *src, const char *dest_dir, struct lv_err *err);
 

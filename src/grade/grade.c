@@ -7,7 +7,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fts.h>
 #include <fnmatch.h>
 #include <jansson.h>
 #include <limits.h>
@@ -300,23 +299,6 @@ static void apply_late_policy(const struct assignment *a, const struct grade_req
 	else
 		res->late_penalty_pct = fmin(100, days * a->late_penalty_pct_per_day);
 	res->score *= 1 - res->late_penalty_pct / 100;
-}
-
-/* rm -r of the scratch folder: children before parents, links not followed. */
-static void remove_tree(const char *dir)
-{
-	char *const roots[] = { (char *)dir, NULL };
-	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
-	FTSENT *e;
-
-	while (fts && (e = fts_read(fts))) {
-		if (e->fts_info == FTS_DP)
-			rmdir(e->fts_accpath);
-		else if (e->fts_info != FTS_D)
-			unlink(e->fts_accpath);
-	}
-	if (fts)
-		fts_close(fts);
 }
 
 int grade_run(const struct assignment *a, const struct grade_request *req,

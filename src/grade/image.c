@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "sandbox/sandbox.h"
 
 #define BASE_NAME "debian-12"
@@ -76,22 +77,6 @@ static int lock_for(const char *path, struct lv_err *err)
 		return -1;
 	}
 	return fd;
-}
-
-static void remove_tree(const char *dir)
-{
-	char *const roots[] = { (char *)dir, NULL };
-	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
-	FTSENT *e;
-
-	while (fts && (e = fts_read(fts))) {
-		if (e->fts_info == FTS_DP)
-			rmdir(e->fts_accpath);
-		else if (e->fts_info != FTS_D)
-			unlink(e->fts_accpath);
-	}
-	if (fts)
-		fts_close(fts);
 }
 
 int image_shift_owners(const char *dir, struct lv_err *err)

@@ -1,6 +1,7 @@
 /* assignment.yaml: parsing and validation (format: docs/assignment-format.md). */
 #include "spec.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "yaml_doc.h"
 
 static const char *const vis_names[] = { "visible", "hidden", "after_due_date",
@@ -423,14 +425,48 @@ static int load_gradescope(struct assignment *a, const char *dir, struct lv_err 
 	return 0;
 }
 
+/* An archive is unpacked (safely, like a submission) into a scratch folder;
+ * a single top-level folder in it is the assignment. */
+static int unpack_assignment(const char *file, struct assignment *a, char real[PATH_MAX],
+			     struct lv_err *err)
+{
+	struct unpack_caps caps = { .max_bytes = 1ull << 30, .max_files = 100000 };
+	char tmp[] = "/tmp/labvisor-assignment-XXXXXX", only[PATH_MAX];
+	struct dirent *e;
+	int entries = 0;
+	DIR *d;
+
+	if (!mkdtemp(tmp) || chmod(tmp, 0755) < 0)
+		return lv_err_sys(err, errno, "scratch folder for %s", file);
+	a->unpacked = strdup(tmp);
+	if (submission_import(file, tmp, &caps, err) < 0)
+		return lv_err_wrap(err, "assignment %s", file);
+	snprintf(real, PATH_MAX, "%s", tmp);
+	d = opendir(tmp);
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && entries++ == 0)
+			snprintf(only, sizeof(only), "%s/%s", tmp, e->d_name);
+	if (d)
+		closedir(d);
+	if (entries == 1 && (d = opendir(only))) {
+		closedir(d);
+		snprintf(real, PATH_MAX, "%s", only);
+	}
+	return 0;
+}
+
 int assignment_load(const char *dir, struct assignment *a, struct lv_err *err)
 {
 	char real[PATH_MAX], file[PATH_MAX + 32];
 	struct stat st;
 
 	memset(a, 0, sizeof(*a));
-	if (!realpath(dir, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
-		return lv_err_set(err, "assignment %s is not a folder", dir);
+	if (!realpath(dir, real) || stat(real, &st) < 0)
+		return lv_err_sys(err, errno, "assignment %s", dir);
+	if (S_ISREG(st.st_mode) && unpack_assignment(real, a, real, err) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return lv_err_set(err, "assignment %s is neither a folder nor an archive", dir);
 	a->dir = strdup(real);
 	snprintf(file, sizeof(file), "%s/assignment.yaml", real);
 	if (access(file, F_OK) == 0)
@@ -480,6 +516,9 @@ void assignment_free(struct assignment *a)
 	free(a->root);
 	free(a->build);
 	free(a->setup);
+	if (a->unpacked)
+		remove_tree(a->unpacked);
+	free(a->unpacked);
 	free_list(a->required);
 	free_list(a->optional);
 	free_list(a->env_files);

@@ -55,6 +55,7 @@ struct test {
 
 struct assignment {
 	char *dir;                      /* absolute path of the folder */
+	char *unpacked;                 /* scratch folder of an archived assignment, or NULL */
 	char *title;
 	double points;
 	bool gradescope;                /* a Gradescope autograder folder */
@@ -72,7 +73,10 @@ struct assignment {
 	size_t ntests;
 };
 
-/* Loads dir/assignment.yaml (or a Gradescope folder); errors name file, line and field. */
+/*
+ * Loads dir/assignment.yaml (or a Gradescope folder); dir may also be a .zip
+ * or .tar.* of one.  Errors name file, line and field.
+ */
 int assignment_load(const char *dir, struct assignment *a, struct lv_err *err);
 void assignment_free(struct assignment *a);
 

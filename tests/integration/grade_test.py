@@ -212,6 +212,27 @@ def hostile_archives(ctx):
 
 
 @case
+def archived_assignments(ctx):
+    with tempfile.TemporaryDirectory() as d:
+        z = os.path.join(d, "c-sum.zip")
+        with zipfile.ZipFile(z, "w") as f:      # one top-level folder, as people zip them
+            for root, _, files in os.walk(os.path.join(ctx.examples, "c-sum")):
+                for name in files:
+                    path = os.path.join(root, name)
+                    f.write(path, os.path.relpath(path, ctx.examples))
+        rc, res, out, err = ctx.grade(z, ctx.solution("c-sum", "wrong-overflow"))
+        expect(rc == 0 and res["score"] == 90, "a zipped assignment grades the same", res, err)
+        t = os.path.join(d, "autograder.tar.gz")
+        with tarfile.open(t, "w:gz") as f:     # Gradescope's files at the top level
+            for name in os.listdir(os.path.join(ctx.examples, "py-gradescope")):
+                if name != "solutions":
+                    f.add(os.path.join(ctx.examples, "py-gradescope", name), name)
+        rc, res, out, err = ctx.grade(t, ctx.solution("py-gradescope", "off-by-one"))
+        expect(rc == 0 and res["score"] == 10, "an archived autograder grades the same", res, err[-2000:])
+    expect(not glob.glob("/tmp/labvisor-assignment-*"), "unpacked assignments removed")
+
+
+@case
 def missing_required_file(ctx):
     with tempfile.TemporaryDirectory() as d:
         open(os.path.join(d, "other.c"), "w").write("int main(){}")

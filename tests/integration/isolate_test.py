@@ -416,13 +416,14 @@ def ordinary_user_with_delegated_cgroup(ctx):
             os.chown(os.path.join(d, "labvisor"), uid, -1)
             for f in ("tasks", "cgroup.procs"):
                 os.chown(os.path.join(d, "labvisor", f), uid, -1)
-        env = dict(os.environ, XDG_RUNTIME_DIR=state)
-        p = subprocess.run(["su", user, "-c", "%s isolate --dir %s --mem 64 -- /bin/sh -c "
-                            "'id -u; echo made > f'" % (ctx.labvisor, work)],
-                           capture_output=True, text=True, env=env, timeout=60)
+        # (su resets the environment: XDG_RUNTIME_DIR is set inside the command.)
+        p = subprocess.run(["su", user, "-c", "XDG_RUNTIME_DIR=%s %s isolate --dir %s --mem 64 "
+                            "-- /bin/sh -c 'id -u; echo made > f'" % (state, ctx.labvisor, work)],
+                           capture_output=True, text=True, timeout=60)
         expect(p.returncode == 0 and p.stdout.strip() == "1000", "runs as an ordinary user", p)
         expect(os.stat(os.path.join(work, "f")).st_uid == uid, "files are the user's", p)
         expect("cgroup v1" in p.stderr, "with its cgroup", p.stderr)
+        expect(not os.path.exists("/tmp/labvisor-%d" % uid), "its state stayed in XDG_RUNTIME_DIR")
     finally:
         for d in v1:
             for f in ("", "tasks", "cgroup.procs"):
