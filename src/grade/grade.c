@@ -48,10 +48,7 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void progress(const struct grade_request *req, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void progress(const struct grade_request *req, const char *fmt, ...)
+void grade_say(const struct grade_request *req, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -155,6 +152,7 @@ static int build(const struct grade_env *env, const char *sub, struct grade_resu
 	}
 	if (!a->build)
 		return 0;
+	grade_say(env->req, "building");
 	snprintf(log, sizeof(log), "%s/build.log", work);
 	if (step_run(env, &io, &rep, &err) < 0 || rep.status == SB_SANDBOX_ERROR) {
 		if (asprintf(&res->infra_error, "build: %s", err.msg[0] ? err.msg : rep.message) < 0)
@@ -224,7 +222,7 @@ static void finish_test(const struct assignment *a, const struct grade_request *
 	snprintf(file, sizeof(file), "%s/result-%zu.json", work, i + 1);
 	load_result(file, r);
 	r->max_score = a->tests[i].points;
-	progress(req, "[%zu/%zu] %s: %s %g/%g (%.2f s)", ++*done, a->ntests, a->tests[i].name,
+	grade_say(req, "[%zu/%zu] %s: %s %g/%g (%.2f s)", ++*done, a->ntests, a->tests[i].name,
 		 test_status_name(r->status), r->score, r->max_score, r->seconds);
 }
 
@@ -305,7 +303,7 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 	      struct grade_result *res, struct lv_err *err)
 {
 	char work[PATH_MAX], sub[PATH_MAX + 16], bdir[PATH_MAX + 16], lower[2 * PATH_MAX + 2];
-	struct grade_env env = { .a = a, .work = work, .build_dir = bdir,
+	struct grade_env env = { .a = a, .req = req, .work = work, .build_dir = bdir,
 				 .unsandboxed = req->unsandboxed };
 	double t0 = now();
 
@@ -324,7 +322,10 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 	}
 	snprintf(sub, sizeof(sub), "%s/submission", work);
 	snprintf(bdir, sizeof(bdir), "%s/build", work);
-	progress(req, "grading %s: %zu tests", a->title, a->ntests);
+	if (a->gradescope)
+		grade_say(req, "grading %s (a Gradescope autograder)", a->title);
+	else
+		grade_say(req, "grading %s: %zu tests", a->title, a->ntests);
 	if (a->gradescope) {
 		if (mkdir(sub, 0755) == 0 && import_submission(a, req, sub, res) == 0)
 			gradescope_grade(a, req, work, sub, res);
@@ -332,7 +333,7 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 		settle_all(a, res, TS_REJECTED, res->rejected ? res->rejected : "rejected");
 	} else if (prepare_image(a, req, &env, lower, res) < 0) {
 		settle_all(a, res, TS_INFRA_ERROR, "");
-	} else if (progress(req, "building"), build(&env, sub, res) < 0) {
+	} else if (build(&env, sub, res) < 0) {
 		if (res->build_failed)
 			settle_all(a, res, TS_BUILD_FAILED, "the build failed: see its output");
 		else
@@ -349,7 +350,7 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 	apply_late_policy(a, req, res);
 	res->seconds = now() - t0;
 	if (req->keep)
-		progress(req, "scratch folder kept: %s", work);
+		grade_say(req, "scratch folder kept: %s", work);
 	else
 		remove_tree(work);
 	return 0;

@@ -162,8 +162,7 @@ void gradescope_grade(const struct assignment *a, const struct grade_request *re
 	cfg.open_files = 1024;
 	cfg.stdout_path = cfg.stderr_path = log;
 	cfg.argv = argv;
-	if (req->progress)
-		req->progress(req->progress_ctx, "running run_autograder");
+	grade_say(req, "running run_autograder");
 	if (sandbox_run(&cfg, &rep, &err) < 0 || rep.status == SB_SANDBOX_ERROR) {
 		set_error(res, "run_autograder: %s", err.msg[0] ? err.msg : rep.message);
 		return;

@@ -15,26 +15,11 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "testrun.h"
 #include "sandbox/sandbox.h"
 
 #define BASE_NAME "debian-12"
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
-
-static void say(const struct grade_request *req, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void say(const struct grade_request *req, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	if (!req->progress)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	req->progress(req->progress_ctx, line);
-}
 
 static void data_dir(char *buf, size_t len)
 {
@@ -125,7 +110,7 @@ static int debootstrap(const struct grade_request *req, const char *target, stru
 	f = fdopen(p[0], "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
-		say(req, "base image: %s", line);
+		grade_say(req, "base image: %s", line);
 	}
 	if (f)
 		fclose(f);
@@ -153,7 +138,7 @@ int image_base(const struct grade_request *req, char rootfs[PATH_MAX], struct lv
 		snprintf(tmp, sizeof(tmp), "%s.building", final);
 		snprintf(tmproot, sizeof(tmproot), "%s/rootfs", tmp);
 		remove_tree(tmp);
-		say(req, "building the Debian 12 base image in %s (once; about a minute)", final);
+		grade_say(req, "building the Debian 12 base image in %s (once; about a minute)", final);
 		rc = mkdirs(tmp, 0755, err);
 		if (rc == 0)
 			rc = debootstrap(req, tmproot, err);
@@ -276,7 +261,7 @@ int image_layer(const struct grade_request *req, const char *dir, const char *ro
 		snprintf(tmp, sizeof(tmp), "%s.building", final);
 		snprintf(work, sizeof(work), "%s/work", tmp);
 		remove_tree(tmp);
-		say(req, "building the assignment's image %s: running %s (once)",
+		grade_say(req, "building the assignment's image %s: running %s (once)",
 		    strrchr(final, '/') + 1, script);
 		rc = run_setup(req, dir, rootfs, script, gradescope, tmp, err);
 		remove_tree(work);      /* overlayfs scratch, not part of the layer */
@@ -285,7 +270,7 @@ int image_layer(const struct grade_request *req, const char *dir, const char *ro
 		if (rc < 0)
 			remove_tree(tmp);
 		else
-			say(req, "image %s ready", strrchr(final, '/') + 1);
+			grade_say(req, "image %s ready", strrchr(final, '/') + 1);
 	}
 	close(lock);
 	return rc;

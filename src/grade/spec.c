@@ -28,42 +28,34 @@ static const struct limits default_build_limits = {
 	.time = 60, .wall = 120, .memory_mib = 1024, .processes = 64, .output_kib = 1024,
 };
 
+/* A whole-number limit, kept as it is when absent. */
+static int parse_count(struct ynode *n, const char *key, double min, double max, unsigned *out,
+		       struct lv_err *err)
+{
+	struct ynode f = ynode_get(n, key);
+	double v = *out;
+
+	if (ynode_num(&f, false, min, max, &v, err) < 0)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
 static int parse_limits(struct ynode *n, struct limits *l, struct lv_err *err)
 {
 	static const char *const keys[] = { "time", "wall", "memory_mib", "processes",
 					    "output_kib", NULL };
-	struct ynode f;
-	double v;
+	struct ynode time = ynode_get(n, "time"), wall = ynode_get(n, "wall");
 
 	if (!n->n)
 		return 0;
-	if (ynode_check_keys(n, keys, err) < 0)
+	if (ynode_check_keys(n, keys, err) < 0 ||
+	    ynode_num(&time, false, 0.001, 3600, &l->time, err) < 0 ||
+	    ynode_num(&wall, false, 0.001, 36000, &l->wall, err) < 0 ||
+	    parse_count(n, "memory_mib", 4, 65536, &l->memory_mib, err) < 0 ||
+	    parse_count(n, "processes", 1, 4096, &l->processes, err) < 0)
 		return -1;
-	f = ynode_get(n, "time");
-	if (ynode_num(&f, false, 0.001, 3600, &l->time, err) < 0)
-		return -1;
-	f = ynode_get(n, "wall");
-	if (ynode_num(&f, false, 0.001, 36000, &l->wall, err) < 0)
-		return -1;
-	v = 0;
-	f = ynode_get(n, "memory_mib");
-	if (ynode_num(&f, false, 4, 65536, &v, err) < 0)
-		return -1;
-	if (v)
-		l->memory_mib = (unsigned)v;
-	v = 0;
-	f = ynode_get(n, "processes");
-	if (ynode_num(&f, false, 1, 4096, &v, err) < 0)
-		return -1;
-	if (v)
-		l->processes = (unsigned)v;
-	v = 0;
-	f = ynode_get(n, "output_kib");
-	if (ynode_num(&f, false, 1, 1 << 20, &v, err) < 0)
-		return -1;
-	if (v)
-		l->output_kib = (unsigned)v;
-	return 0;
+	return parse_count(n, "output_kib", 1, 1 << 20, &l->output_kib, err);
 }
 
 /* A path of the assignment: relative, no "..", and the file must exist. */

@@ -11,6 +11,7 @@
 /* What every step of one grading run shares. */
 struct grade_env {
 	const struct assignment *a;
+	const struct grade_request *req;
 	const char *work;               /* the scratch folder */
 	const char *build_dir;          /* the built files every test starts from */
 	const char *image_lower;        /* overlay layers of an image root, or NULL */
@@ -24,6 +25,10 @@ struct step_io {
 	const char *stdin_path;         /* NULL: /dev/null */
 	const char *stdout_path, *stderr_path;
 };
+
+/* A progress line through req->progress, when there is one. */
+void grade_say(const struct grade_request *req, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Runs one command of the assignment; -1 with err on a sandbox failure. */
 int step_run(const struct grade_env *env, const struct step_io *io, struct sandbox_report *rep,
