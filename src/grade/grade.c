@@ -129,7 +129,7 @@ static int build(const struct grade_env *env, const char *sub, struct grade_resu
 	struct dirent *e;
 	DIR *d = opendir(sub);
 
-	if (mkdir(bdir, 0755) < 0 || !d) {
+	if (mkdir(bdir, 0700) < 0 || !d) {
 		if (d)
 			closedir(d);
 		res->infra_error = strdup("cannot create the build folder");
@@ -312,7 +312,9 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 	res->max_score = a->points;
 	res->tests = calloc(a->ntests, sizeof(*res->tests));
 	snprintf(work, sizeof(work), "%s/labvisor-grade-XXXXXX", req->work_root ? req->work_root : "/tmp");
-	if (!res->tests || !mkdtemp(work) || chmod(work, 0755) < 0)
+	/* 0711: the box users may pass through to their own folders, nobody may
+	 * list the scratch folder; what holds test data is 0700 or 0600. */
+	if (!res->tests || !mkdtemp(work) || chmod(work, 0711) < 0)
 		return lv_err_sys(err, errno, "scratch folder %s", work);
 	for (size_t i = 0; i < a->ntests; i++) {
 		res->tests[i].max_score = a->tests[i].points;
@@ -327,9 +329,9 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 	else
 		grade_say(req, "grading %s: %zu tests", a->title, a->ntests);
 	if (a->gradescope) {
-		if (mkdir(sub, 0755) == 0 && import_submission(a, req, sub, res) == 0)
+		if (mkdir(sub, 0700) == 0 && import_submission(a, req, sub, res) == 0)
 			gradescope_grade(a, req, work, sub, res);
-	} else if (mkdir(sub, 0755) < 0 || import_submission(a, req, sub, res) < 0) {
+	} else if (mkdir(sub, 0700) < 0 || import_submission(a, req, sub, res) < 0) {
 		settle_all(a, res, TS_REJECTED, res->rejected ? res->rejected : "rejected");
 	} else if (prepare_image(a, req, &env, lower, res) < 0) {
 		settle_all(a, res, TS_INFRA_ERROR, "");

@@ -114,7 +114,7 @@ static int prepare(const char *work, const char *sub, char *upper, char *ovl, ch
 	const char *dirs[] = { upper, ovl, results };
 
 	for (int i = 0; i < 3; i++)
-		if (mkdir(dirs[i], 0755) < 0)
+		if (mkdir(dirs[i], 0700) < 0)
 			return lv_err_sys(err, errno, "mkdir %s", dirs[i]);
 	(void)work;
 	if (chown(upper, SB_IMG_BASE, SB_IMG_BASE) < 0 || chown(results, SB_IMG_BASE, SB_IMG_BASE) < 0)

@@ -132,7 +132,7 @@ static int prepare_dir(const struct assignment *a, const struct test *t, const c
 	DIR *d;
 	int rc = 0;
 
-	if (mkdir(dir, 0755) < 0)
+	if (mkdir(dir, 0700) < 0)
 		return lv_err_sys(err, errno, "mkdir %s", dir);
 	d = opendir(build_dir);
 	if (!d)
@@ -151,6 +151,20 @@ static int prepare_dir(const struct assignment *a, const struct test *t, const c
 	return rc;
 }
 
+/* Test data (stdin, expected output) in a file only its owner can read. */
+static void write_private(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t len = strlen(text);
+
+	if (fd >= 0) {
+		if (write(fd, text, len) != (ssize_t)len) {
+			/* the step that reads it reports what is missing */
+		}
+		close(fd);
+	}
+}
+
 /* The expected text (inline or a file of the assignment). */
 static char *expected_text(const struct assignment *a, const struct expected *e)
 {
@@ -166,8 +180,6 @@ static char *expected_text(const struct assignment *a, const struct expected *e)
 static const char *stdin_file(const struct assignment *a, const struct test *t, const char *tdir,
 			      char *buf, size_t len)
 {
-	FILE *f;
-
 	if (!t->stdin_data.set)
 		return NULL;
 	if (t->stdin_data.file) {
@@ -175,11 +187,7 @@ static const char *stdin_file(const struct assignment *a, const struct test *t, 
 		return buf;
 	}
 	snprintf(buf, len, "%s/stdin", tdir);
-	f = fopen(buf, "w");
-	if (f) {
-		fputs(t->stdin_data.text, f);
-		fclose(f);
-	}
+	write_private(buf, t->stdin_data.text);
 	return buf;
 }
 
@@ -219,7 +227,7 @@ static int run_program(const struct grade_env *env, const struct test *t, size_t
 	snprintf(x->dir, sizeof(x->dir), "%s/w", x->tdir);
 	snprintf(o, sizeof(o), "%s/stdout", x->tdir);
 	snprintf(e, sizeof(e), "%s/stderr", x->tdir);
-	if (mkdir(x->tdir, 0755) < 0)
+	if (mkdir(x->tdir, 0711) < 0)
 		return lv_err_sys(err, errno, "mkdir %s", x->tdir);
 	if (prepare_dir(a, t, env->build_dir, x->dir, err) < 0)
 		return -1;
@@ -302,16 +310,10 @@ static void judge_checker(const struct grade_env *env, const struct test *t, str
 
 	snprintf(cdir, sizeof(cdir), "%s/check", x->tdir);
 	snprintf(o, sizeof(o), "%s/checker.out", x->tdir);
-	mkdir(cdir, 0755);
+	mkdir(cdir, 0700);
 	for (int i = 0; i < 3; i++) {
-		FILE *f;
-
 		snprintf(path, sizeof(path), "%s/%s", cdir, files[i][0]);
-		f = fopen(path, "w");
-		if (f) {
-			fputs(files[i][1], f);
-			fclose(f);
-		}
+		write_private(path, files[i][1]);
 	}
 	free(want);
 	free(in);

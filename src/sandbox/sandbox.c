@@ -167,7 +167,7 @@ static int open_files(struct run *r, struct lv_err *err)
 		r->dest[i] = -1;
 		if (!paths[i])
 			continue;
-		r->dest[i] = open(paths[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		r->dest[i] = open(paths[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (r->dest[i] < 0)
 			return lv_err_sys(err, errno, "%s %s", i ? "--stderr" : "--stdout", paths[i]);
 	}
