@@ -1,5 +1,6 @@
 /* labvisor grade: command line over libgrade (src/grade/grade.h). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,24 @@ static void usage_grade(FILE *out)
 		"Exit status: 0 when the submission was graded (whatever its score); 2 for\n"
 		"bad options or an invalid assignment; 3 when grading failed on our side\n"
 		"(never the student's zero).\n");
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Ctrl-C, SIGTERM, SIGHUP: grade_run ends the running tests and cleans up. */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };      /* no SA_RESTART */
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 static void print_progress(void *ctx, const char *line)
@@ -115,7 +134,7 @@ static int parse_grade(int argc, char **argv, struct grade_request *req, const c
 
 int cmd_grade(int argc, char **argv)
 {
-	struct grade_request req = { .jobs = 1, .progress = print_progress };
+	struct grade_request req = { .jobs = 1, .progress = print_progress, .cancel = &interrupted };
 	const char *json = NULL, *dir = NULL;
 	struct assignment a;
 	struct grade_result res;
@@ -130,6 +149,7 @@ int cmd_grade(int argc, char **argv)
 		assignment_free(&a);
 		return LV_EXIT_USAGE;
 	}
+	catch_signals();
 	if (grade_run(&a, &req, &res, &err) < 0) {
 		cli_error(CMD, "%s", err.msg);
 		assignment_free(&a);

@@ -226,36 +226,56 @@ static void finish_test(const struct assignment *a, const struct grade_request *
 		 test_status_name(r->status), r->score, r->max_score, r->seconds);
 }
 
+static bool cancelled(const struct grade_request *req)
+{
+	return req->cancel && *req->cancel;
+}
+
+/*
+ * At most --jobs tests run at once, each in a child process; a cancel ends
+ * the running ones (their keepers remove their sandboxes on SIGTERM) and
+ * starts no more.  Tests that never ran get no result: infrastructure errors.
+ */
 static void run_tests(const struct grade_env *env, const struct grade_request *req,
 		      struct grade_result *res)
 {
 	const struct assignment *a = env->a;
-	const char *work = env->work;
 	unsigned jobs = req->jobs ? req->jobs : 1;
-	pid_t *pids = calloc(a->ntests, sizeof(*pids));
+	pid_t *pids = calloc(a->ntests, sizeof(*pids));      /* > 0 while running */
 	size_t next = 0, running = 0, done = 0;
+	bool stopping = false;
 
-	while (pids && (next < a->ntests || running > 0)) {
+	while (pids && (running > 0 || (next < a->ntests && !cancelled(req)))) {
 		pid_t pid;
 
-		while (next < a->ntests && running < jobs) {
+		while (next < a->ntests && running < jobs && !cancelled(req)) {
 			pids[next] = start_test(env, next);
-			running += pids[next] > 0;
+			if (pids[next] > 0)
+				running++;
+			else
+				finish_test(a, req, next, env->work, res, &done);   /* fork failed */
 			next++;
 		}
 		pid = wait(NULL);
-		if (pid < 0)
-			break;
-		for (size_t i = 0; i < a->ntests; i++) {
+		if (pid < 0 && errno == EINTR) {
+			for (size_t i = 0; cancelled(req) && !stopping && i < a->ntests; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGTERM);
+			stopping = cancelled(req);
+			continue;
+		}
+		for (size_t i = 0; pid > 0 && i < a->ntests; i++) {
 			if (pids[i] == pid) {
+				pids[i] = 0;
 				running--;
-				finish_test(a, req, i, work, res, &done);
+				finish_test(a, req, i, env->work, res, &done);
 			}
 		}
+		if (pid < 0)
+			break;
 	}
-	for (size_t i = 0; pids && i < a->ntests; i++)
-		if (pids[i] <= 0)
-			finish_test(a, req, i, work, res, &done);       /* fork failed */
+	for (size_t i = next; i < a->ntests; i++)
+		finish_test(a, req, i, env->work, res, &done);         /* never started */
 	free(pids);
 }
 
@@ -349,6 +369,8 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 			res->infra_error = strdup(res->tests[i].staff_output ? res->tests[i].staff_output
 							: "a test could not be run");
 	}
+	if (req->cancel && *req->cancel && !res->infra_error)
+		res->infra_error = strdup("grading was interrupted");
 	apply_late_policy(a, req, res);
 	res->seconds = now() - t0;
 	if (req->keep)

@@ -7,6 +7,7 @@
 #ifndef LV_GRADE_H
 #define LV_GRADE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -55,6 +56,9 @@ struct grade_request {
 	 * for submissions: the command line has no way to set it.
 	 */
 	bool unsandboxed;
+	/* When set (by a signal handler), grading stops: running tests are ended
+	 * (their sandboxes removed) and the result is an infrastructure error. */
+	volatile sig_atomic_t *cancel;
 	/* Progress lines ("[3/10] name: passed"), or NULL for silence. */
 	void (*progress)(void *ctx, const char *line);
 	void *progress_ctx;

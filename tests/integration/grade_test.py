@@ -119,6 +119,21 @@ def hostile_submissions(ctx):
 
 
 @case
+def interrupted_grading_cleans_up(ctx):
+    import signal
+    import time
+    p = subprocess.Popen([ctx.labvisor, "grade", "--jobs", "2",
+                          os.path.join(ctx.examples, "c-sum"), ctx.solution("c-sum", "infinite-loop")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    expect(p.returncode == 3 and "not a grade" in out, "an infrastructure error, not a zero",
+           p.returncode, out, err)
+    left_behind(ctx)
+
+
+@case
 def hidden_tests_stay_hidden(ctx):
     rc, res, out, err = ctx.grade("c-sum", ctx.solution("c-sum", "wrong-overflow"))
     hidden = [t for t in res["tests"] if t["visibility"] == "hidden"]
