@@ -89,7 +89,7 @@ int image_shift_owners(const char *dir, struct lv_err *err)
 static int debootstrap(const struct grade_request *req, const char *target, struct lv_err *err)
 {
 	const char *mirror = getenv("LABVISOR_DEBIAN_MIRROR");
-	char line[512];
+	char line[512], last[512] = "";
 	int p[2], status;
 	pid_t pid;
 	FILE *f;
@@ -111,12 +111,15 @@ static int debootstrap(const struct grade_request *req, const char *target, stru
 	while (f && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		grade_say(req, "base image: %s", line);
+		if (line[0])
+			snprintf(last, sizeof(last), "%s", line);
 	}
 	if (f)
 		fclose(f);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
-		return lv_err_set(err, "debootstrap of the Debian 12 base image failed (see its "
-				  "output above)");
+		return lv_err_set(err, "debootstrap of the Debian 12 base image failed: %s "
+				  "(is the Debian mirror reachable? LABVISOR_DEBIAN_MIRROR chooses "
+				  "another)", last[0] ? last : "no output");
 	return 0;
 }
 

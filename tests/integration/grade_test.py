@@ -101,6 +101,19 @@ def gradescope_autograder(ctx):
 
 
 @case
+def unreachable_mirror_is_not_a_grade(ctx):
+    with tempfile.TemporaryDirectory() as data:
+        env = dict(os.environ, LABVISOR_DATA=data, LABVISOR_DEBIAN_MIRROR="http://127.0.0.1:9/debian")
+        p = subprocess.run([ctx.labvisor, "grade", "--quiet", os.path.join(ctx.examples, "py-gradescope"),
+                            ctx.solution("py-gradescope", "reference")],
+                           capture_output=True, text=True, env=env, timeout=300)
+        expect(p.returncode == 3 and "debootstrap of the Debian 12 base image failed" in p.stdout
+               and "not a grade" in p.stdout, "a clear infrastructure error", p.returncode, p.stdout)
+        expect(os.listdir(os.path.join(data, "images")) == ["debian-12.lock"],
+               "no half-built image left", os.listdir(os.path.join(data, "images")))
+
+
+@case
 def yaml_assignment_on_image(ctx):
     for name, want in PY_IO.items():
         rc, res, out, err = ctx.grade("py-io", ctx.solution("py-io", name))
