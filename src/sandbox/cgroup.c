@@ -34,6 +34,8 @@ struct cgroup {
 	int cpu_fd;                     /* cpuacct.usage or cpu.stat */
 	int procs_fd;                   /* pids.current */
 	uint64_t procs_seen;
+	uint64_t oom_base;              /* OOM kills before the current run */
+	bool was_reset;                 /* pids.peak covers earlier runs */
 };
 
 static bool is_fs(const char *path, long magic)
@@ -227,6 +229,16 @@ static int apply_limits(struct cgroup *cg, const struct cg_limits *lim, struct l
 	const char *pids_dir = cg->dir[cg->version == 2 ? 0 : H_PIDS];
 	char v[32];
 
+	/* v1 keeps memory <= memory+swap at every step: lift the latter first. */
+	if (cg->version == 1 && file_exists(mem_dir, "memory.memsw.limit_in_bytes") &&
+	    write_file(mem_dir, "memory.memsw.limit_in_bytes", "-1", err) < 0)
+		return -1;
+	snprintf(v, sizeof(v), "%s", cg->version == 2 ? "max" : "-1");
+	if (!lim->mem_bytes &&
+	    write_file(mem_dir, cg->version == 2 ? "memory.max" : "memory.limit_in_bytes", v, err) < 0)
+		return -1;
+	if (!lim->procs && write_file(pids_dir, "pids.max", "max", err) < 0)
+		return -1;
 	if (lim->mem_bytes) {
 		snprintf(v, sizeof(v), "%" PRIu64, lim->mem_bytes);
 		if (write_file(mem_dir, cg->version == 2 ? "memory.max" : "memory.limit_in_bytes",
@@ -320,6 +332,14 @@ unsigned cgroup_self_attach_files(const struct cgroup *cg, char files[][PATH_MAX
 	return cg->ndirs;
 }
 
+unsigned cgroup_tasks_files(const struct cgroup *cg, char files[][PATH_MAX + 8])
+{
+	if (cg->version == 1)
+		return cgroup_self_attach_files(cg, files);
+	snprintf(files[0], PATH_MAX + 8, "%.4000s/cgroup.procs", cg->dir[0]);
+	return 1;
+}
+
 uint64_t cgroup_cpu_ns(struct cgroup *cg)
 {
 	if (cg->version == 2)
@@ -336,6 +356,26 @@ uint64_t cgroup_procs_now(struct cgroup *cg)
 	return n;
 }
 
+int cgroup_reset(struct cgroup *cg, const struct cg_limits *lim, struct lv_err *err)
+{
+	const char *mem = cg->dir[cg->version == 2 ? 0 : H_MEMORY];
+	struct cg_usage u;
+	struct lv_err ignored;
+
+	if (apply_limits(cg, lim, err) < 0)
+		return -1;
+	if (cg->version == 1)
+		write_file(mem, "memory.max_usage_in_bytes", "0", &ignored);
+	else
+		write_file(mem, "memory.peak", "0", &ignored);
+	cg->oom_base = 0;
+	cgroup_usage(cg, &u);
+	cg->oom_base = u.oom_kills;
+	cg->procs_seen = 0;
+	cg->was_reset = true;
+	return 0;
+}
+
 void cgroup_usage(struct cgroup *cg, struct cg_usage *u)
 {
 	const char *mem = cg->dir[cg->version == 2 ? 0 : H_MEMORY];
@@ -350,7 +390,8 @@ void cgroup_usage(struct cgroup *cg, struct cg_usage *u)
 		read_u64(mem, "memory.max_usage_in_bytes", NULL, &u->peak_mem_bytes);
 		read_u64(mem, "memory.oom_control", "oom_kill", &u->oom_kills);
 	}
-	if (!read_u64(pids, "pids.peak", NULL, &u->procs_peak))
+	u->oom_kills -= u->oom_kills >= cg->oom_base ? cg->oom_base : u->oom_kills;
+	if (cg->was_reset || !read_u64(pids, "pids.peak", NULL, &u->procs_peak))
 		u->procs_peak = cg->procs_seen;
 }
 

@@ -51,10 +51,22 @@ int cgroup_attach(struct cgroup *cg, pid_t pid, struct lv_err *err);
  */
 unsigned cgroup_self_attach_files(const struct cgroup *cg, char files[][PATH_MAX + 8]);
 
+/* Sessions: the files through which a process joins the box by writing "0"
+ * (v1 tasks, v2 cgroup.procs), opened once by a privileged process. */
+unsigned cgroup_tasks_files(const struct cgroup *cg, char files[][PATH_MAX + 8]);
+
 /* CPU time of everything in the box so far (cheap: one pread). */
 uint64_t cgroup_cpu_ns(struct cgroup *cg);
 uint64_t cgroup_procs_now(struct cgroup *cg);
 void cgroup_usage(struct cgroup *cg, struct cg_usage *u);
+
+/*
+ * Sessions: the same box for the next run — its limits set anew and its
+ * peaks reset (v1 resets memory.max_usage_in_bytes; v2 memory.peak where the
+ * kernel allows writing it); OOM kills are counted from here on, and the
+ * process peak is sampled by the keeper (pids.peak cannot be reset).
+ */
+int cgroup_reset(struct cgroup *cg, const struct cg_limits *lim, struct lv_err *err);
 
 /* Kills what is left in the box, removes it and frees cg. */
 int cgroup_destroy(struct cgroup *cg, struct lv_err *err);

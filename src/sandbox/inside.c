@@ -15,6 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <stddef.h>
+#include <sys/socket.h>
+
 #include "seccomp.h"
 
 extern char **environ;
@@ -187,18 +190,17 @@ static void setup(const struct inside *in, struct filter *f)
 		fail(in, 'S', &(struct lv_err){ .msg = "unshare(CLONE_NEWCGROUP)" });
 }
 
-void inside_init(const struct inside *in)
+/* Pid 1 once the box is built: fork the program, reap, report its status. */
+__attribute__((noreturn)) static void init_tail(const struct inside *in, const struct filter *filter)
 {
-	static struct filter filter;    /* this process's own copy */
 	int status;
 	pid_t prog, pid;
 
-	setup(in, &filter);
 	prog = fork();
 	if (prog < 0)
 		fail(in, 'S', &(struct lv_err){ .msg = "fork of the program" });
 	if (prog == 0)
-		run_program(in, &filter);
+		run_program(in, filter);
 	for (int fd = 0; fd < 3; fd++)
 		close(in->prog_fd[fd]);
 	if (write(in->status_fd, "R", 1) != 1)
@@ -210,4 +212,178 @@ void inside_init(const struct inside *in)
 	if (write(in->status_fd, &status, sizeof(status)) != (ssize_t)sizeof(status))
 		_exit(1);
 	_exit(0);
+}
+
+void inside_init(const struct inside *in)
+{
+	static struct filter filter;    /* this process's own copy */
+
+	setup(in, &filter);
+	init_tail(in, &filter);
+}
+
+/* ---- sessions: the zygote and its runs ---- */
+
+#define MAX_ARGS 256
+
+static int pack_strings(struct run_request *req, size_t *used, char *const *list, unsigned *count)
+{
+	for (*count = 0; list && list[*count]; (*count)++) {
+		size_t n = strlen(list[*count]) + 1;
+
+		if (*count >= MAX_ARGS || *used + n > sizeof(req->strings))
+			return -1;
+		memcpy(req->strings + *used, list[*count], n);
+		*used += n;
+	}
+	return 0;
+}
+
+int run_request_pack(struct run_request *req, const struct sandbox_config *cfg,
+		     const char *dir, const char *cwd, char *const *envp)
+{
+	size_t used = 0;
+
+	memset(req, 0, offsetof(struct run_request, strings));
+	snprintf(req->dir, sizeof(req->dir), "%s", dir ? dir : "");
+	snprintf(req->cwd, sizeof(req->cwd), "%s", cwd);
+	snprintf(req->hostname, sizeof(req->hostname), "%s", cfg->hostname ? cfg->hostname : "sandbox");
+	req->cpu_sec = cfg->cpu_sec;
+	req->fsize_bytes = cfg->fsize_bytes;
+	req->stack_bytes = cfg->stack_bytes;
+	req->open_files = cfg->open_files;
+	if (pack_strings(req, &used, cfg->argv, &req->argc) < 0 ||
+	    pack_strings(req, &used, envp, &req->envc) < 0)
+		return -1;
+	return 0;
+}
+
+void run_request_unpack(struct run_request *req, struct sandbox_config *cfg, char *const **envp)
+{
+	static char *argv[MAX_ARGS + 1], *env[MAX_ARGS + 1];
+	char *p = req->strings;
+
+	req->strings[sizeof(req->strings) - 1] = '\0';
+	for (unsigned i = 0; i < req->argc && i < MAX_ARGS; i++, p += strlen(p) + 1)
+		argv[i] = p;
+	argv[req->argc < MAX_ARGS ? req->argc : MAX_ARGS] = NULL;
+	for (unsigned i = 0; i < req->envc && i < MAX_ARGS; i++, p += strlen(p) + 1)
+		env[i] = p;
+	env[req->envc < MAX_ARGS ? req->envc : MAX_ARGS] = NULL;
+	cfg->argv = argv;
+	cfg->cpu_sec = req->cpu_sec;
+	cfg->fsize_bytes = req->fsize_bytes;
+	cfg->stack_bytes = req->stack_bytes;
+	cfg->open_files = req->open_files;
+	*envp = env;
+}
+
+/* One run: a fresh mount, pid, ipc, uts and net namespace under the zygote. */
+__attribute__((noreturn)) static void run_init(const struct zygote *z, struct inside *in,
+					       const struct run_request *req, const int *cg_fds)
+{
+	struct lv_err err;
+
+	/* The parent (the zygote's waiter) dies with the zygote, which dies with the keeper. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(1);
+	for (unsigned i = 0; i < z->n_cg_tasks; i++)
+		if (write(cg_fds[i], "0", 1) != 1)
+			fail(in, 'S', &(struct lv_err){ .msg = "joining the box cgroup" });
+	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL)
+		fail(in, 'S', &(struct lv_err){ .msg = "unshare(CLONE_NEWCGROUP)" });
+	if (sethostname(req->hostname, strlen(req->hostname)) < 0) {
+		lv_err_sys(&err, errno, "sethostname");
+		fail(in, 'S', &err);
+	}
+	if (net_setup_inside(NULL, &err) < 0 ||
+	    mount_run_apply(z->plan, req->dir[0] ? req->dir : NULL, req->cwd, &err) < 0)
+		fail(in, 'S', &err);
+	init_tail(in, &z->filter);
+}
+
+/* The run's fds arrive with the request: stdin, stdout, stderr, err, status. */
+static void start_run(const struct zygote *z, struct run_request *req, const int fds[5],
+		      const int *cg_fds)
+{
+	struct sandbox_config cfg = *z->cfg;
+	struct inside in = {
+		.cfg = &cfg, .err_fd = fds[3], .status_fd = fds[4],
+		.prog_fd = { fds[0], fds[1], fds[2] },
+	};
+	pid_t pid;
+
+	run_request_unpack(req, &cfg, &in.envp);
+	if (fork() != 0)
+		return;
+	/* The waiter: holds the run's namespaces' parent slot and reaps it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+	    unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) < 0) {
+		fail(&in, 'S', &(struct lv_err){ .msg = "namespaces for a run" });
+	}
+	pid = fork();
+	if (pid == 0)
+		run_init(z, &in, req, cg_fds);
+	if (pid < 0 || write(in.status_fd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		_exit(1);
+	for (int i = 0; i < 5; i++)
+		close(fds[i]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+static int receive(int ctl, struct run_request *req, int fds[5])
+{
+	char cbuf[CMSG_SPACE(5 * sizeof(int))];
+	struct iovec iov = { req, sizeof(*req) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC);
+
+	if (n <= 0)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(5 * sizeof(int)))
+		return -1;
+	memcpy(fds, CMSG_DATA(c), 5 * sizeof(int));
+	return 0;
+}
+
+void zygote_main(const struct zygote *z)
+{
+	struct inside in = { .cfg = z->cfg, .set_groups = z->set_groups, .err_fd = z->err_fd };
+	int cg_fds[3];
+	static struct run_request req;
+	struct lv_err err;
+	char go;
+
+	close(z->keeper_go_fd);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || read(z->go_fd, &go, 1) != 1)
+		_exit(1);
+	/* Still host root: open the box cgroup's tasks files for the runs to join by. */
+	for (unsigned i = 0; i < z->n_cg_tasks; i++)
+		if ((cg_fds[i] = open(z->cg_tasks[i], O_WRONLY | O_CLOEXEC)) < 0)
+			fail(&in, 'S', &(struct lv_err){ .msg = "opening the box cgroup" });
+	if (become_box_user(&in, &err) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		fail(&in, 'S', &err);
+	if (mount_plan_apply_shared(z->plan, &err) < 0)
+		fail(&in, 'S', &err);
+	if (read(z->go_fd, &go, 1) != 1 || read_filter(z->go_fd, (struct filter *)&z->filter) < 0)
+		_exit(1);
+	close(z->go_fd);
+	if (write(z->ctl_fd, "Z", 1) != 1)
+		_exit(1);
+	for (;;) {
+		int fds[5];
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (receive(z->ctl_fd, &req, fds) < 0)
+			_exit(0);       /* the keeper closed the session */
+		start_run(z, &req, fds, cg_fds);
+		for (int i = 0; i < 5; i++)
+			close(fds[i]);
+	}
 }

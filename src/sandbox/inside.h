@@ -42,4 +42,41 @@ struct filter {
 
 __attribute__((noreturn)) void inside_init(const struct inside *in);
 
+/*
+ * A session's zygote: in the session's user and mount namespaces, it builds
+ * the shared file system once (as the box user, keeping its capabilities
+ * there), then for each request on ctl_fd forks a waiter that enters fresh
+ * mount, pid, ipc, uts and net namespaces and forks the run's init (pid 1),
+ * which joins the box cgroup through tasks files the zygote opened as root,
+ * adds /proc, /tmp and the work directory, pivots, and goes on as init.
+ * The waiter writes the init's pid (host-visible) to the status pipe first.
+ */
+struct run_request {
+	char dir[PATH_MAX];             /* host path of the work directory, or "" */
+	char cwd[PATH_MAX];
+	char hostname[64];
+	double cpu_sec;
+	uint64_t fsize_bytes, stack_bytes;
+	unsigned open_files, argc, envc;
+	char strings[65536];            /* argv then env, NUL-separated */
+};
+
+/* Packs a run's config into a request; -1 when it does not fit. */
+int run_request_pack(struct run_request *req, const struct sandbox_config *cfg,
+		     const char *dir, const char *cwd, char *const *envp);
+/* Points cfg->argv and *envp into the request (arrays of at most 256 entries). */
+void run_request_unpack(struct run_request *req, struct sandbox_config *cfg, char *const **envp);
+
+struct zygote {
+	const struct sandbox_config *cfg;       /* the session's base */
+	const struct mount_plan *plan;
+	bool set_groups;
+	int go_fd, keeper_go_fd, err_fd, ctl_fd;
+	char (*cg_tasks)[PATH_MAX + 8];
+	unsigned n_cg_tasks;
+	struct filter filter;                   /* filled from the go pipe */
+};
+
+__attribute__((noreturn)) void zygote_main(const struct zygote *z);
+
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #define BASE    "/tmp"          /* where init assembles things, in its own namespace */
+#define TMP_SIZE (64u << 20)    /* the sandbox's private /tmp */
 #define NEWROOT "/newroot"
 #define OLDROOT "/oldroot"
 
@@ -185,11 +186,12 @@ int mount_plan_build(const struct sandbox_config *cfg, const char *hostname,
 	} else if (add_default_root(p, hostname, err) < 0) {
 		return -1;
 	}
-	add(p, STEP_PROC, NULL, "/proc");
+	add(p, STEP_PROC, NULL, "/proc")->per_run = true;
 	add(p, STEP_DEV, NULL, "/dev");
 	s = add(p, STEP_TMPFS, NULL, "/tmp");
-	s->size = 64u << 20;
+	s->size = TMP_SIZE;
 	s->mode = 01777;
+	s->per_run = true;
 
 	/* The work directory and --bind mounts, parents before children. */
 	first_bind = p->n;
@@ -202,6 +204,7 @@ int mount_plan_build(const struct sandbox_config *cfg, const char *hostname,
 		if (add_user_bind(p, &wd, "--dir", err) < 0)
 			return -1;
 		snprintf(p->workdir, sizeof(p->workdir), "%s", p->step[p->n - 1].dst);
+		p->step[p->n - 1].per_run = true;
 	}
 	for (unsigned i = 0; i < cfg->nbinds; i++)
 		if (add_user_bind(p, &cfg->binds[i], "--bind", err) < 0)
@@ -471,7 +474,7 @@ static int enter_base(struct lv_err *err)
 	return chdir("/") < 0 ? lv_err_sys(err, errno, "chdir /") : 0;
 }
 
-static int enter_newroot(const struct mount_plan *p, struct lv_err *err)
+static int enter_newroot(const char *cwd, struct lv_err *err)
 {
 	if (umount2(OLDROOT, MNT_DETACH) < 0)
 		return lv_err_sys(err, errno, "detaching the host's root");
@@ -479,8 +482,8 @@ static int enter_newroot(const struct mount_plan *p, struct lv_err *err)
 		return lv_err_sys(err, errno, "pivot_root to the new root");
 	if (umount2(".", MNT_DETACH) < 0)
 		return lv_err_sys(err, errno, "detaching the assembly tmpfs");
-	if (chdir(p->workdir) < 0)
-		return lv_err_sys(err, errno, "chdir %s", p->workdir);
+	if (chdir(cwd) < 0)
+		return lv_err_sys(err, errno, "chdir %s", cwd);
 	return 0;
 }
 
@@ -495,5 +498,35 @@ int mount_plan_apply(const struct mount_plan *p, struct lv_err *err)
 	if (p->step[0].kind == STEP_ROOT_TMPFS &&
 	    mount(NULL, NEWROOT, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
 		return lv_err_sys(err, errno, "making / read-only");
-	return enter_newroot(p, err);
+	return enter_newroot(p->workdir, err);
+}
+
+int mount_plan_apply_shared(const struct mount_plan *p, struct lv_err *err)
+{
+	if (enter_base(err) < 0)
+		return -1;
+	for (unsigned i = 0; i < p->n; i++)
+		if (!p->step[i].per_run && do_step(&p->step[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+int mount_run_apply(const struct mount_plan *shared, const char *dir, const char *cwd,
+		    struct lv_err *err)
+{
+	const struct mstep proc = { .kind = STEP_PROC, .dst = (char *)"/proc" };
+	const struct mstep tmp = { .kind = STEP_TMPFS, .dst = (char *)"/tmp", .size = TMP_SIZE,
+				   .mode = 01777 };
+	const struct mstep work = { .kind = STEP_BIND, .src = (char *)dir, .dst = (char *)dir,
+				    .rw = true };
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (do_step(&proc, err) < 0 || do_step(&tmp, err) < 0 || (dir && do_step(&work, err) < 0))
+		return -1;
+	/* Read-only for this run's copy of the mount only: the zygote's stays
+	 * writable for the mount points of the next runs. */
+	if (shared->step[0].kind == STEP_ROOT_TMPFS &&
+	    syscall(SYS_mount_setattr, AT_FDCWD, NEWROOT, 0, &ro, sizeof(ro)) < 0)
+		return lv_err_sys(err, errno, "making / read-only");
+	return enter_newroot(cwd, err);
 }

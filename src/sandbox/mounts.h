@@ -33,6 +33,7 @@ struct mstep {
 	enum mstep_kind kind;
 	char *src, *dst, *text;         /* owned by the plan */
 	int fd;                         /* STEP_ROOT_MOUNT */
+	bool per_run;                   /* /proc, /tmp, the work directory: made per run in a session */
 	bool rw;
 	unsigned long size;
 	unsigned mode;
@@ -64,5 +65,15 @@ bool mount_plan_host_path(const struct mount_plan *plan, const char *inside, cha
  * the root.  Writes what failed to err.
  */
 int mount_plan_apply(const struct mount_plan *plan, struct lv_err *err);
+
+/*
+ * Sessions.  The zygote builds what runs share (every step but the per_run
+ * ones) and keeps the host's root reachable; each run, in its own copy of
+ * that mount namespace, adds a fresh /proc, a fresh /tmp and its work
+ * directory, then pivots into the new root.
+ */
+int mount_plan_apply_shared(const struct mount_plan *plan, struct lv_err *err);
+int mount_run_apply(const struct mount_plan *shared, const char *dir, const char *cwd,
+		    struct lv_err *err);
 
 #endif

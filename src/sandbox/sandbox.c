@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -65,6 +66,7 @@ struct run {
 	int go[2], errp[2], status[2], out[2][2], in_fd, dest[2];
 	sigset_t old_mask;
 	int sigfd;
+	bool in_session;                /* box, cgroup and plan belong to a session */
 };
 
 static void close_fd(int *fd)
@@ -438,7 +440,7 @@ static void undo(struct run *r, struct lv_err *err)
 	if (r->plan.n && r->plan.step[0].kind == STEP_ROOT_MOUNT && r->plan.step[0].fd >= 0)
 		close(r->plan.step[0].fd);
 	mount_plan_free(&r->plan);
-	if (r->cg && cgroup_destroy(r->cg, err) < 0)
+	if (r->cg && !r->in_session && cgroup_destroy(r->cg, err) < 0)
 		fprintf(stderr, "labvisor: %s\n", err->msg);
 	if (r->workdir[0]) {
 		if (chown_tree(r->workdir, box_host_uid(r), r->dir_uid, r->dir_gid, err) < 0)
@@ -446,7 +448,8 @@ static void undo(struct run *r, struct lv_err *err)
 		else
 			box_state_clear(&r->box);
 	}
-	box_release(&r->box);
+	if (!r->in_session)
+		box_release(&r->box);
 	sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
 }
 
@@ -549,6 +552,197 @@ int sandbox_run(const struct sandbox_config *cfg, struct sandbox_report *rep,
 	init_run(&r, cfg);
 	if (prepare(&r, rep, err) == 0 && (pid = clone_init(&r, err)) > 0)
 		rc = supervise(&r, pid, rep, err);
+	undo(&r, err);
+	return rc;
+}
+
+/* ---- sessions (see sandbox.h): one zygote, many runs ---- */
+
+struct sb_session {
+	struct run r;                   /* the box, its cgroup and the shared plan */
+	struct sandbox_config base;
+	pid_t zygote;
+	int ctl;                        /* SOCK_SEQPACKET to the zygote */
+};
+
+static pid_t clone_zygote(struct sb_session *s, struct lv_err *err)
+{
+	struct run *r = &s->r;
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return lv_err_sys(err, errno, "socketpair");
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid == 0) {
+		static struct zygote z;
+
+		close(sv[0]);
+		z = (struct zygote){
+			.cfg = &s->base, .plan = &r->plan, .set_groups = r->root_mode,
+			.go_fd = r->go[0], .keeper_go_fd = r->go[1], .err_fd = r->errp[1],
+			.ctl_fd = sv[1], .cg_tasks = r->cg_tasks, .n_cg_tasks = r->n_cg_tasks,
+		};
+		sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
+		zygote_main(&z);
+	}
+	close(sv[1]);
+	s->ctl = sv[0];
+	if (pid < 0)
+		lv_err_sys(err, errno, "creating the session's namespaces");
+	return pid;
+}
+
+/* Maps, go, the filter; then the zygote says 'Z' when the shared root is built. */
+static int start_zygote(struct sb_session *s, struct lv_err *err)
+{
+	struct run *r = &s->r;
+	char ready = 0, kind, msg[sizeof(err->msg)];
+
+	close_fd(&r->go[0]);
+	close_fd(&r->errp[1]);
+	if (map_ids(r, s->zygote, err) < 0 || write(r->go[1], "gc", 2) != 2 ||
+	    sb_seccomp_export(&s->base, r->go[1], err) < 0)
+		return -1;
+	close_fd(&r->go[1]);
+	if (read(s->ctl, &ready, 1) == 1 && ready == 'Z')
+		return 0;
+	read_setup_error(r, &kind, msg, sizeof(msg));
+	return lv_err_set(err, "starting the session: %s", msg[0] ? msg : "the zygote died");
+}
+
+int sandbox_session_open(const struct sandbox_config *base, struct sb_session **out,
+			 struct lv_err *err)
+{
+	struct sb_session *s = calloc(1, sizeof(*s));
+	struct cg_limits lim = { .mem_bytes = base->mem_bytes, .procs = base->procs };
+	char name[32];
+
+	if (!s)
+		return lv_err_sys(err, ENOMEM, "session");
+	s->base = *base;
+	s->base.dir = NULL;
+	s->zygote = -1;
+	s->ctl = -1;
+	init_run(&s->r, &s->base);
+	if (s->base.overlay_lower || s->base.as_root || s->base.host_net || s->base.net != SB_NET_NONE ||
+	    s->base.nbinds) {
+		free(s);
+		return lv_err_set(err, "sessions take the default or a --root file system, no binds, "
+				  "and no network");
+	}
+	if (mount_plan_build(&s->base, base->hostname ? base->hostname : "sandbox", &s->r.plan, err) < 0 ||
+	    box_acquire(base->id, &s->r.box, err) < 0)
+		goto fail;
+	snprintf(name, sizeof(name), "box-%d", s->r.box.id);
+	if (recover_box(&s->r, err) < 0 || cgroup_create(name, &lim, &s->r.cg, err) < 0)
+		goto fail;
+	s->r.n_cg_tasks = cgroup_tasks_files(s->r.cg, s->r.cg_tasks);
+	if (pipe2(s->r.go, O_CLOEXEC) < 0 || pipe2(s->r.errp, O_CLOEXEC) < 0) {
+		lv_err_sys(err, errno, "pipe");
+		goto fail;
+	}
+	if ((s->zygote = clone_zygote(s, err)) < 0 || start_zygote(s, err) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	sandbox_session_close(s);
+	return -1;
+}
+
+void sandbox_session_close(struct sb_session *s)
+{
+	struct lv_err err;
+
+	if (!s)
+		return;
+	if (s->ctl >= 0)
+		close(s->ctl);          /* the zygote exits at end of file */
+	if (s->zygote > 0) {
+		kill(s->zygote, SIGKILL);
+		waitpid(s->zygote, NULL, 0);
+	}
+	undo(&s->r, &err);
+	free(s);
+}
+
+static int send_request(struct sb_session *s, struct run *r, struct lv_err *err)
+{
+	static struct run_request req;
+	int fds[5] = { r->in_fd, r->out[0][1], r->out[1][1], r->errp[1], r->status[1] };
+	char cbuf[CMSG_SPACE(sizeof(fds))];
+	struct iovec iov = { &req, sizeof(req) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	if (run_request_pack(&req, r->cfg, r->workdir[0] ? r->workdir : NULL, r->plan.workdir,
+			     r->envp) < 0)
+		return lv_err_set(err, "the program's arguments and environment are too large");
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	if (sendmsg(s->ctl, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(req))
+		return lv_err_sys(err, errno, "sending a run to the session");
+	return 0;
+}
+
+/* Like supervise(), for a run the zygote started: its pid comes first. */
+static int supervise_run(struct sb_session *s, struct run *r, struct sandbox_report *rep,
+			 struct lv_err *err)
+{
+	struct watch w = {
+		.cfg = r->cfg, .cg = s->r.cg, .sigfd = r->sigfd,
+		.out_fd = { r->out[0][0], r->out[1][0] }, .dest_fd = { r->dest[0], r->dest[1] },
+		.status_fd = r->status[0],
+	};
+
+	if (send_request(s, r, err) < 0)
+		return -1;
+	close_fd(&r->errp[1]);
+	close_fd(&r->status[1]);
+	close_fd(&r->out[0][1]);
+	close_fd(&r->out[1][1]);
+	close_fd(&r->in_fd);
+	if (read(r->status[0], &w.init_pid, sizeof(w.init_pid)) != (ssize_t)sizeof(w.init_pid)) {
+		verdict(r, &w, 1, rep);         /* the waiter failed: its message is in errp */
+		return 0;
+	}
+	w.pidfd = (int)syscall(SYS_pidfd_open, w.init_pid, 0);
+	if (w.pidfd < 0) {
+		kill(w.init_pid, SIGKILL);
+		return lv_err_sys(err, errno, "pidfd_open");
+	}
+	keeper_watch(&w);
+	close(w.pidfd);
+	verdict(r, &w, 0, rep);
+	return 0;
+}
+
+int sandbox_session_run(struct sb_session *s, const struct sandbox_config *cfg,
+			struct sandbox_report *rep, struct lv_err *err)
+{
+	struct cg_limits lim = { .mem_bytes = cfg->mem_bytes, .procs = cfg->procs };
+	struct run r;
+	int rc = -1;
+
+	memset(rep, 0, sizeof(*rep));
+	if (check_config(cfg, err) < 0)
+		return -1;
+	init_run(&r, cfg);
+	r.in_session = true;
+	r.box = s->r.box;
+	r.cg = s->r.cg;
+	rep->id = r.box.id;
+	if (mount_plan_build(cfg, cfg->hostname ? cfg->hostname : "sandbox", &r.plan, err) == 0) {
+		build_env(&r);
+		if (find_program(&r, err) == 0 && block_signals(&r, err) == 0 &&
+		    cgroup_reset(s->r.cg, &lim, err) == 0 && lend_workdir(&r, err) == 0 &&
+		    open_files(&r, err) == 0 && make_pipes(&r, err) == 0)
+			rc = supervise_run(s, &r, rep, err);
+	}
 	undo(&r, err);
 	return rc;
 }

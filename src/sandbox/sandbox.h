@@ -105,6 +105,24 @@ const char *sandbox_status_name(enum sb_status s);
 int sandbox_run(const struct sandbox_config *cfg, struct sandbox_report *rep,
 		struct lv_err *err);
 
+/*
+ * A session runs programs one after another, each in fresh mount, pid, ipc,
+ * uts and net namespaces with its own /proc, /tmp and work directory, its
+ * own cgroup accounting and limits — but sharing one user namespace, one
+ * assembled root file system and one box made once, which is most of what
+ * sandbox_run costs.  For grading, where a submission's tests run one after
+ * another.  The base config gives the root (default or --root), hostname
+ * and seccomp lists; each run's config its dir, argv, env, limits and
+ * standard streams (root, binds and network must match the base).  One
+ * session per process, used by one thread.
+ */
+struct sb_session;
+int sandbox_session_open(const struct sandbox_config *base, struct sb_session **out,
+			 struct lv_err *err);
+int sandbox_session_run(struct sb_session *s, const struct sandbox_config *cfg,
+			struct sandbox_report *rep, struct lv_err *err);
+void sandbox_session_close(struct sb_session *s);
+
 /* Removes what crashed runs left (cgroups, work-directory ownership) for
  * every box not in use.  Returns how many boxes were cleaned, -1 on error. */
 int sandbox_cleanup(struct lv_err *err);
