@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <jansson.h>
 #include <limits.h>
@@ -197,22 +198,6 @@ static void load_result(const char *file, struct test_result *r)
 	json_decref(j);
 }
 
-static pid_t start_test(const struct grade_env *env, size_t i)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		struct test_result r;
-		char file[PATH_MAX + 64];
-
-		test_run(env, &env->a->tests[i], i, &r);
-		snprintf(file, sizeof(file), "%s/result-%zu.json", env->work, i + 1);
-		save_result(file, &r);
-		_exit(0);
-	}
-	return pid;
-}
-
 static void finish_test(const struct assignment *a, const struct grade_request *req, size_t i,
 			const char *work, struct grade_result *res, size_t *done)
 {
@@ -223,7 +208,46 @@ static void finish_test(const struct assignment *a, const struct grade_request *
 	load_result(file, r);
 	r->max_score = a->tests[i].points;
 	grade_say(req, "[%zu/%zu] %s: %s %g/%g (%.2f s)", ++*done, a->ntests, a->tests[i].name,
-		 test_status_name(r->status), r->score, r->max_score, r->seconds);
+		  test_status_name(r->status), r->score, r->max_score, r->seconds);
+}
+
+static volatile sig_atomic_t worker_stopping;
+
+static void worker_on_term(int sig)
+{
+	(void)sig;
+	worker_stopping = 1;
+}
+
+/*
+ * A worker process: one sandbox session (most of a sandbox's cost, paid
+ * once), then tests taken from `todo` one at a time until it is empty;
+ * each index goes back on `done` once its result file is written.
+ */
+__attribute__((noreturn)) static void worker(const struct grade_env *env, int todo, int done)
+{
+	struct sigaction sa = { .sa_handler = worker_on_term };
+	struct grade_env e = *env;
+	char root[PATH_MAX * 2];
+	struct sandbox_config base = grade_base_config(env->a, root, sizeof(root));
+	struct lv_err err;
+	uint32_t i;
+
+	sigaction(SIGTERM, &sa, NULL);
+	if (!e.unsandboxed && !e.image_lower && sandbox_session_open(&base, &e.session, &err) < 0)
+		e.session = NULL;       /* each test then makes a sandbox of its own */
+	while (!worker_stopping && read(todo, &i, sizeof(i)) == (ssize_t)sizeof(i)) {
+		struct test_result r;
+		char file[PATH_MAX + 64];
+
+		test_run(&e, &e.a->tests[i], i, &r);
+		snprintf(file, sizeof(file), "%s/result-%u.json", e.work, i + 1);
+		save_result(file, &r);
+		if (write(done, &i, sizeof(i)) != (ssize_t)sizeof(i))
+			break;
+	}
+	sandbox_session_close(e.session);
+	_exit(0);
 }
 
 static bool cancelled(const struct grade_request *req)
@@ -231,52 +255,82 @@ static bool cancelled(const struct grade_request *req)
 	return req->cancel && *req->cancel;
 }
 
+/* A cancel: take the tests nobody started, and interrupt the running ones. */
+static void stop_workers(int todo, const pid_t *pids, unsigned n)
+{
+	uint32_t i;
+
+	fcntl(todo, F_SETFL, O_NONBLOCK);
+	while (read(todo, &i, sizeof(i)) == (ssize_t)sizeof(i))
+		;
+	for (unsigned w = 0; w < n; w++)
+		if (pids[w] > 0)
+			kill(pids[w], SIGTERM);
+}
+
 /*
- * At most --jobs tests run at once, each in a child process; a cancel ends
- * the running ones (their keepers remove their sandboxes on SIGTERM) and
- * starts no more.  Tests that never ran get no result: infrastructure errors.
+ * --jobs workers share the list of tests (a pipe of indices); progress is
+ * printed as results come back.  Tests without a result (a cancel, a worker
+ * that died) are infrastructure errors.
  */
 static void run_tests(const struct grade_env *env, const struct grade_request *req,
 		      struct grade_result *res)
 {
 	const struct assignment *a = env->a;
-	unsigned jobs = req->jobs ? req->jobs : 1;
-	pid_t *pids = calloc(a->ntests, sizeof(*pids));      /* > 0 while running */
-	size_t next = 0, running = 0, done = 0;
-	bool stopping = false;
+	unsigned nw = req->jobs ? req->jobs : 1;
+	int todo[2], donep[2];
+	size_t done = 0;
+	bool *finished = calloc(a->ntests, sizeof(*finished));
+	pid_t pids[64] = { 0 };
+	bool stopped = false;
+	uint32_t i;
 
-	while (pids && (running > 0 || (next < a->ntests && !cancelled(req)))) {
-		pid_t pid;
-
-		while (next < a->ntests && running < jobs && !cancelled(req)) {
-			pids[next] = start_test(env, next);
-			if (pids[next] > 0)
-				running++;
-			else
-				finish_test(a, req, next, env->work, res, &done);   /* fork failed */
-			next++;
+	if (nw > a->ntests)
+		nw = (unsigned)a->ntests;
+	if (nw > 64)
+		nw = 64;
+	if (!finished || pipe2(todo, O_CLOEXEC) < 0 || pipe2(donep, O_CLOEXEC) < 0) {
+		free(finished);
+		return;
+	}
+	for (i = 0; i < a->ntests; i++)         /* small: fits in the pipe */
+		if (write(todo[1], &i, sizeof(i)) != (ssize_t)sizeof(i))
+			break;
+	close(todo[1]);
+	for (unsigned w = 0; w < nw; w++) {
+		pids[w] = fork();
+		if (pids[w] == 0) {
+			close(donep[0]);
+			worker(env, todo[0], donep[1]);
 		}
-		pid = wait(NULL);
-		if (pid < 0 && errno == EINTR) {
-			for (size_t i = 0; cancelled(req) && !stopping && i < a->ntests; i++)
-				if (pids[i] > 0)
-					kill(pids[i], SIGTERM);
-			stopping = cancelled(req);
+	}
+	close(donep[1]);
+	for (;;) {
+		ssize_t n = read(donep[0], &i, sizeof(i));
+
+		if (n < 0 && errno == EINTR) {
+			if (cancelled(req) && !stopped) {
+				stop_workers(todo[0], pids, nw);
+				stopped = true;
+			}
 			continue;
 		}
-		for (size_t i = 0; pid > 0 && i < a->ntests; i++) {
-			if (pids[i] == pid) {
-				pids[i] = 0;
-				running--;
-				finish_test(a, req, i, env->work, res, &done);
-			}
+		if (n != (ssize_t)sizeof(i))
+			break;          /* every worker is gone */
+		if (i < a->ntests && !finished[i]) {
+			finished[i] = true;
+			finish_test(a, req, i, env->work, res, &done);
 		}
-		if (pid < 0)
-			break;
 	}
-	for (size_t i = next; i < a->ntests; i++)
-		finish_test(a, req, i, env->work, res, &done);         /* never started */
-	free(pids);
+	for (unsigned w = 0; w < nw; w++)
+		if (pids[w] > 0)
+			waitpid(pids[w], NULL, 0);
+	for (i = 0; i < a->ntests; i++)
+		if (!finished[i])
+			finish_test(a, req, i, env->work, res, &done);
+	close(todo[0]);
+	close(donep[0]);
+	free(finished);
 }
 
 /* An assignment on the Debian image: the base, and its setup script's layer. */

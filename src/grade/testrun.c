@@ -94,22 +94,28 @@ static int step_run_bare(const struct step_io *io, struct sandbox_report *rep, s
 	return 0;
 }
 
+struct sandbox_config grade_base_config(const struct assignment *a, char *root, size_t len)
+{
+	struct sandbox_config cfg = sandbox_config_default();
+
+	if (a->root) {
+		snprintf(root, len, "%s/%s", a->dir, a->root);
+		cfg.root = root;
+	}
+	return cfg;
+}
+
 int step_run(const struct grade_env *env, const struct step_io *io, struct sandbox_report *rep,
 	     struct lv_err *err)
 {
-	const struct assignment *a = env->a;
-	struct sandbox_config cfg = sandbox_config_default();
 	char root[PATH_MAX * 2];
+	struct sandbox_config cfg = grade_base_config(env->a, root, sizeof(root));
 	char *argv[] = { "/bin/sh", "-c", (char *)io->command, NULL };
 
 	if (env->unsandboxed)
 		return step_run_bare(io, rep, err);
-	if (env->image_lower) {
+	if (env->image_lower)
 		cfg.overlay_lower = env->image_lower;
-	} else if (a->root) {
-		snprintf(root, sizeof(root), "%s/%s", a->dir, a->root);
-		cfg.root = root;
-	}
 	cfg.dir = io->dir;
 	cfg.cpu_sec = io->limits->time;
 	cfg.wall_sec = io->limits->wall;
@@ -120,6 +126,8 @@ int step_run(const struct grade_env *env, const struct step_io *io, struct sandb
 	cfg.stdout_path = io->stdout_path;
 	cfg.stderr_path = io->stderr_path;
 	cfg.argv = argv;
+	if (env->session && !env->image_lower)
+		return sandbox_session_run(env->session, &cfg, rep, err);
 	return sandbox_run(&cfg, rep, err);
 }
 

@@ -15,8 +15,12 @@ struct grade_env {
 	const char *work;               /* the scratch folder */
 	const char *build_dir;          /* the built files every test starts from */
 	const char *image_lower;        /* overlay layers of an image root, or NULL */
+	struct sb_session *session;     /* the worker's sandbox session, or NULL */
 	bool unsandboxed;               /* benchmarks only: see grade_request */
 };
+
+/* The sandbox every step of this assignment starts from (root, no binds). */
+struct sandbox_config grade_base_config(const struct assignment *a, char *root, size_t len);
 
 struct step_io {
 	const char *dir;                /* work directory inside the sandbox */

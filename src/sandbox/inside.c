@@ -302,6 +302,34 @@ __attribute__((noreturn)) static void run_init(const struct zygote *z, struct in
 	init_tail(in, &z->filter);
 }
 
+/* The waiter tells the keeper the run's pid with a pidfd (the init cannot be
+ * reaped before: the waiter is its parent); -1 when the run could not start. */
+static void reply(int ctl, pid_t pid)
+{
+	int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &pid, sizeof(pid) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (pidfd >= 0) {
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
+	} else {
+		pid = -1;
+	}
+	if (sendmsg(ctl, &msg, MSG_NOSIGNAL) < 0) {
+		/* the keeper is gone: the parent-death signals end everything */
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
 /* The run's fds arrive with the request: stdin, stdout, stderr, err, status. */
 static void start_run(const struct zygote *z, struct run_request *req, const int fds[5],
 		      const int *cg_fds)
@@ -319,12 +347,14 @@ static void start_run(const struct zygote *z, struct run_request *req, const int
 	/* The waiter: holds the run's namespaces' parent slot and reaps it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
 	    unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) < 0) {
+		reply(z->ctl_fd, -1);
 		fail(&in, 'S', &(struct lv_err){ .msg = "namespaces for a run" });
 	}
 	pid = fork();
 	if (pid == 0)
 		run_init(z, &in, req, cg_fds);
-	if (pid < 0 || write(in.status_fd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+	reply(z->ctl_fd, pid);
+	if (pid < 0)
 		_exit(1);
 	for (int i = 0; i < 5; i++)
 		close(fds[i]);

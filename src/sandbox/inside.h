@@ -49,7 +49,7 @@ __attribute__((noreturn)) void inside_init(const struct inside *in);
  * mount, pid, ipc, uts and net namespaces and forks the run's init (pid 1),
  * which joins the box cgroup through tasks files the zygote opened as root,
  * adds /proc, /tmp and the work directory, pivots, and goes on as init.
- * The waiter writes the init's pid (host-visible) to the status pipe first.
+ * The waiter answers each request on ctl_fd with the init's pid and a pidfd.
  */
 struct run_request {
 	char dir[PATH_MAX];             /* host path of the work directory, or "" */

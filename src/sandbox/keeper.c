@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +33,9 @@ static void kill_box(struct watch *w, enum kill_reason why)
 {
 	if (w->killed == KILL_NONE)
 		w->killed = why;
-	kill(w->init_pid, SIGKILL);
+	/* Through the pidfd: never a recycled pid. */
+	if (syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0) < 0)
+		kill(w->init_pid, SIGKILL);
 }
 
 static void write_all(int fd, const char *p, size_t n)

@@ -689,7 +689,24 @@ static int send_request(struct sb_session *s, struct run *r, struct lv_err *err)
 	return 0;
 }
 
-/* Like supervise(), for a run the zygote started: its pid comes first. */
+static int receive_pid(int ctl, pid_t *pid, int *pidfd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { pid, sizeof(*pid) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+
+	if (recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(*pid) || *pid <= 0)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(pidfd, CMSG_DATA(c), sizeof(int));
+	return 0;
+}
+
+/* Like supervise(), for a run the zygote started: its pid and pidfd come back on ctl. */
 static int supervise_run(struct sb_session *s, struct run *r, struct sandbox_report *rep,
 			 struct lv_err *err)
 {
@@ -706,14 +723,9 @@ static int supervise_run(struct sb_session *s, struct run *r, struct sandbox_rep
 	close_fd(&r->out[0][1]);
 	close_fd(&r->out[1][1]);
 	close_fd(&r->in_fd);
-	if (read(r->status[0], &w.init_pid, sizeof(w.init_pid)) != (ssize_t)sizeof(w.init_pid)) {
-		verdict(r, &w, 1, rep);         /* the waiter failed: its message is in errp */
+	if (receive_pid(s->ctl, &w.init_pid, &w.pidfd) < 0) {
+		verdict(r, &w, 1, rep);         /* the run did not start: errp says why */
 		return 0;
-	}
-	w.pidfd = (int)syscall(SYS_pidfd_open, w.init_pid, 0);
-	if (w.pidfd < 0) {
-		kill(w.init_pid, SIGKILL);
-		return lv_err_sys(err, errno, "pidfd_open");
 	}
 	keeper_watch(&w);
 	close(w.pidfd);
