@@ -302,89 +302,124 @@ __attribute__((noreturn)) static void run_init(const struct zygote *z, struct in
 	init_tail(in, &z->filter);
 }
 
+int send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
+{
+	char cbuf[CMSG_SPACE(8 * sizeof(int))];
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (nfds > 8)
+		return -1;
+	if (nfds) {
+		msg.msg_control = cbuf;
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+int recv_fds(int sock, void *buf, size_t len, int *fds, unsigned nfds)
+{
+	char cbuf[CMSG_SPACE(8 * sizeof(int))];
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != (ssize_t)len)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(nfds * sizeof(int)))
+		return -1;
+	memcpy(fds, CMSG_DATA(c), nfds * sizeof(int));
+	return 0;
+}
+
 /* The waiter tells the keeper the run's pid with a pidfd (the init cannot be
  * reaped before: the waiter is its parent); -1 when the run could not start. */
 static void reply(int ctl, pid_t pid)
 {
 	int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &pid, sizeof(pid) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
 
-	if (pidfd >= 0) {
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
-	} else {
+	if (pidfd < 0)
 		pid = -1;
-	}
-	if (sendmsg(ctl, &msg, MSG_NOSIGNAL) < 0) {
+	if (send_fds(ctl, &pid, sizeof(pid), &pidfd, pidfd >= 0 ? 1 : 0) < 0) {
 		/* the keeper is gone: the parent-death signals end everything */
 	}
 	if (pidfd >= 0)
 		close(pidfd);
 }
 
-/* The run's fds arrive with the request: stdin, stdout, stderr, err, status. */
-static void start_run(const struct zygote *z, struct run_request *req, const int fds[5],
-		      const int *cg_fds)
+/*
+ * A spare waiter: made ahead of its run, it enters fresh mount, pid, ipc,
+ * uts and net namespaces (a network namespace alone takes ~0.8 ms here)
+ * while the previous run is still going, then waits for its request.  It
+ * stays the run's parent (holding the pid namespace) and reaps its init.
+ */
+__attribute__((noreturn)) static void spare_main(const struct zygote *z, int sock,
+						  const int *cg_fds)
 {
+	static struct run_request req;
 	struct sandbox_config cfg = *z->cfg;
-	struct inside in = {
-		.cfg = &cfg, .err_fd = fds[3], .status_fd = fds[4],
-		.prog_fd = { fds[0], fds[1], fds[2] },
-	};
+	bool ready = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 &&
+		     unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+			     CLONE_NEWNET) == 0;
+	struct inside in = { .cfg = &cfg };
+	int fds[5];
 	pid_t pid;
 
-	run_request_unpack(req, &cfg, &in.envp);
-	if (fork() != 0)
-		return;
-	/* The waiter: holds the run's namespaces' parent slot and reaps it. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
-	    unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) < 0) {
+	if (recv_fds(sock, &req, sizeof(req), fds, 5) < 0)
+		_exit(0);               /* the session is over */
+	close(sock);
+	in.err_fd = fds[3];
+	in.status_fd = fds[4];
+	memcpy(in.prog_fd, fds, sizeof(in.prog_fd));
+	run_request_unpack(&req, &cfg, &in.envp);
+	if (!ready) {
 		reply(z->ctl_fd, -1);
 		fail(&in, 'S', &(struct lv_err){ .msg = "namespaces for a run" });
 	}
 	pid = fork();
 	if (pid == 0)
-		run_init(z, &in, req, cg_fds);
+		run_init(z, &in, &req, cg_fds);
 	reply(z->ctl_fd, pid);
-	if (pid < 0)
-		_exit(1);
 	for (int i = 0; i < 5; i++)
 		close(fds[i]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	_exit(0);
+	_exit(pid > 0 ? 0 : 1);
 }
 
-static int receive(int ctl, struct run_request *req, int fds[5])
+/* Forks the next spare; returns the socket its request goes to. */
+static int make_spare(const struct zygote *z, const int *cg_fds)
 {
-	char cbuf[CMSG_SPACE(5 * sizeof(int))];
-	struct iovec iov = { req, sizeof(*req) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c;
-	ssize_t n = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC);
+	int sv[2];
+	pid_t pid;
 
-	if (n <= 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(5 * sizeof(int)))
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		spare_main(z, sv[1], cg_fds);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
 		return -1;
-	memcpy(fds, CMSG_DATA(c), 5 * sizeof(int));
-	return 0;
+	}
+	return sv[0];
 }
 
 void zygote_main(const struct zygote *z)
 {
 	struct inside in = { .cfg = z->cfg, .set_groups = z->set_groups, .err_fd = z->err_fd };
-	int cg_fds[3];
+	int cg_fds[3], spare;
 	static struct run_request req;
 	struct lv_err err;
 	char go;
@@ -405,15 +440,25 @@ void zygote_main(const struct zygote *z)
 	close(z->go_fd);
 	if (write(z->ctl_fd, "Z", 1) != 1)
 		_exit(1);
+	spare = make_spare(z, cg_fds);
 	for (;;) {
 		int fds[5];
 
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		if (receive(z->ctl_fd, &req, fds) < 0)
+		if (recv_fds(z->ctl_fd, &req, sizeof(req), fds, 5) < 0)
 			_exit(0);       /* the keeper closed the session */
-		start_run(z, &req, fds, cg_fds);
+		/* Hand the request to the spare (or, if there is none, fail it). */
+		if (spare < 0 || send_fds(spare, &req, sizeof(req), fds, 5) < 0) {
+			reply(z->ctl_fd, -1);
+			if (write(fds[3], "Scould not start a run", 22) < 0) {
+				/* the keeper reports a run with no status anyway */
+			}
+		}
 		for (int i = 0; i < 5; i++)
 			close(fds[i]);
+		if (spare >= 0)
+			close(spare);
+		spare = make_spare(z, cg_fds);
 	}
 }

@@ -79,4 +79,9 @@ struct zygote {
 
 __attribute__((noreturn)) void zygote_main(const struct zygote *z);
 
+/* A message with file descriptors (at most 8) over a SOCK_SEQPACKET socket. */
+int send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfds);
+/* Receives exactly len bytes and exactly nfds descriptors (close-on-exec). */
+int recv_fds(int sock, void *buf, size_t len, int *fds, unsigned nfds);
+
 #endif

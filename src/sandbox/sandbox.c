@@ -671,39 +671,18 @@ static int send_request(struct sb_session *s, struct run *r, struct lv_err *err)
 {
 	static struct run_request req;
 	int fds[5] = { r->in_fd, r->out[0][1], r->out[1][1], r->errp[1], r->status[1] };
-	char cbuf[CMSG_SPACE(sizeof(fds))];
-	struct iovec iov = { &req, sizeof(req) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
 	if (run_request_pack(&req, r->cfg, r->workdir[0] ? r->workdir : NULL, r->plan.workdir,
 			     r->envp) < 0)
 		return lv_err_set(err, "the program's arguments and environment are too large");
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	if (sendmsg(s->ctl, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(req))
+	if (send_fds(s->ctl, &req, sizeof(req), fds, 5) < 0)
 		return lv_err_sys(err, errno, "sending a run to the session");
 	return 0;
 }
 
 static int receive_pid(int ctl, pid_t *pid, int *pidfd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { pid, sizeof(*pid) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c;
-
-	if (recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(*pid) || *pid <= 0)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(pidfd, CMSG_DATA(c), sizeof(int));
-	return 0;
+	return recv_fds(ctl, pid, sizeof(*pid), pidfd, 1) < 0 || *pid <= 0 ? -1 : 0;
 }
 
 /* Like supervise(), for a run the zygote started: its pid and pidfd come back on ctl. */
