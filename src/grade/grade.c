@@ -234,6 +234,7 @@ __attribute__((noreturn)) static void worker(const struct grade_env *env, int to
 	uint32_t i;
 
 	sigaction(SIGTERM, &sa, NULL);
+	e.session = NULL;               /* the parent's stays the parent's */
 	if (!e.unsandboxed && !e.image_lower && sandbox_session_open(&base, &e.session, &err) < 0)
 		e.session = NULL;       /* each test then makes a sandbox of its own */
 	while (!worker_stopping && read(todo, &i, sizeof(i)) == (ssize_t)sizeof(i)) {
@@ -273,11 +274,40 @@ static void stop_workers(int todo, const pid_t *pids, unsigned n)
  * printed as results come back.  Tests without a result (a cancel, a worker
  * that died) are infrastructure errors.
  */
+/* One job: the tests one after another in this process, in its session. */
+static void run_tests_here(const struct grade_env *env, const struct grade_request *req,
+			   struct grade_result *res)
+{
+	const struct assignment *a = env->a;
+	size_t done = 0;
+
+	for (size_t i = 0; i < a->ntests; i++) {
+		struct test_result r;
+		char file[PATH_MAX + 64];
+
+		if (cancelled(req)) {
+			finish_test(a, req, i, env->work, res, &done);  /* never ran */
+			continue;
+		}
+		test_run(env, &a->tests[i], i, &r);
+		snprintf(file, sizeof(file), "%s/result-%zu.json", env->work, i + 1);
+		save_result(file, &r);
+		free(r.output);
+		free(r.staff_output);
+		finish_test(a, req, i, env->work, res, &done);
+	}
+}
+
 static void run_tests(const struct grade_env *env, const struct grade_request *req,
 		      struct grade_result *res)
 {
 	const struct assignment *a = env->a;
 	unsigned nw = req->jobs ? req->jobs : 1;
+
+	if (nw == 1 || a->ntests == 1) {
+		run_tests_here(env, req, res);
+		return;
+	}
 	int todo[2], donep[2];
 	size_t done = 0;
 	bool *finished = calloc(a->ntests, sizeof(*finished));
@@ -373,6 +403,31 @@ static void apply_late_policy(const struct assignment *a, const struct grade_req
 	res->score *= 1 - res->late_penalty_pct / 100;
 }
 
+/* This process's sandbox session: the build and (with one job) the tests run
+ * in it; without one, every step makes a sandbox of its own. */
+static void open_session(struct grade_env *env)
+{
+	char root[PATH_MAX * 2];
+	struct sandbox_config base = grade_base_config(env->a, root, sizeof(root));
+	struct lv_err err;
+
+	if (!env->unsandboxed && !env->image_lower &&
+	    sandbox_session_open(&base, &env->session, &err) < 0)
+		env->session = NULL;
+}
+
+/* The build, then the tests, in this process's sandbox session when it has one. */
+static void build_and_test(struct grade_env *env, const char *sub, struct grade_result *res)
+{
+	open_session(env);
+	if (build(env, sub, res) == 0)
+		run_tests(env, env->req, res);
+	else if (res->build_failed)
+		settle_all(env->a, res, TS_BUILD_FAILED, "the build failed: see its output");
+	else
+		settle_all(env->a, res, TS_INFRA_ERROR, "");
+}
+
 int grade_run(const struct assignment *a, const struct grade_request *req,
 	      struct grade_result *res, struct lv_err *err)
 {
@@ -409,14 +464,10 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 		settle_all(a, res, TS_REJECTED, res->rejected ? res->rejected : "rejected");
 	} else if (prepare_image(a, req, &env, lower, res) < 0) {
 		settle_all(a, res, TS_INFRA_ERROR, "");
-	} else if (build(&env, sub, res) < 0) {
-		if (res->build_failed)
-			settle_all(a, res, TS_BUILD_FAILED, "the build failed: see its output");
-		else
-			settle_all(a, res, TS_INFRA_ERROR, "");
 	} else {
-		run_tests(&env, req, res);
+		build_and_test(&env, sub, res);
 	}
+	sandbox_session_close(env.session);
 	for (size_t i = 0; i < a->ntests; i++) {
 		res->score += res->tests[i].score;
 		if (res->tests[i].status == TS_INFRA_ERROR && !res->infra_error)

@@ -278,30 +278,6 @@ void run_request_unpack(struct run_request *req, struct sandbox_config *cfg, cha
 	*envp = env;
 }
 
-/* One run: a fresh mount, pid, ipc, uts and net namespace under the zygote. */
-__attribute__((noreturn)) static void run_init(const struct zygote *z, struct inside *in,
-					       const struct run_request *req, const int *cg_fds)
-{
-	struct lv_err err;
-
-	/* The parent (the zygote's waiter) dies with the zygote, which dies with the keeper. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		_exit(1);
-	for (unsigned i = 0; i < z->n_cg_tasks; i++)
-		if (write(cg_fds[i], "0", 1) != 1)
-			fail(in, 'S', &(struct lv_err){ .msg = "joining the box cgroup" });
-	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL)
-		fail(in, 'S', &(struct lv_err){ .msg = "unshare(CLONE_NEWCGROUP)" });
-	if (sethostname(req->hostname, strlen(req->hostname)) < 0) {
-		lv_err_sys(&err, errno, "sethostname");
-		fail(in, 'S', &err);
-	}
-	if (net_setup_inside(NULL, &err) < 0 ||
-	    mount_run_apply(z->plan, req->dir[0] ? req->dir : NULL, req->cwd, &err) < 0)
-		fail(in, 'S', &err);
-	init_tail(in, &z->filter);
-}
-
 int send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
 {
 	char cbuf[CMSG_SPACE(8 * sizeof(int))];
@@ -340,38 +316,32 @@ int recv_fds(int sock, void *buf, size_t len, int *fds, unsigned nfds)
 	return 0;
 }
 
-/* The waiter tells the keeper the run's pid with a pidfd (the init cannot be
- * reaped before: the waiter is its parent); -1 when the run could not start. */
-static void reply(int ctl, pid_t pid)
+/* The keeper learns each run's host pid with a pidfd; -1: it did not start. */
+static void reply(int ctl, pid_t pid, int pidfd)
 {
-	int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-
 	if (pidfd < 0)
 		pid = -1;
 	if (send_fds(ctl, &pid, sizeof(pid), &pidfd, pidfd >= 0 ? 1 : 0) < 0) {
 		/* the keeper is gone: the parent-death signals end everything */
 	}
-	if (pidfd >= 0)
-		close(pidfd);
 }
 
 /*
- * A spare waiter: made ahead of its run, it enters fresh mount, pid, ipc,
- * uts and net namespaces (a network namespace alone takes ~0.8 ms here)
- * while the previous run is still going, then waits for its request.  It
- * stays the run's parent (holding the pid namespace) and reaps its init.
+ * A run's init, made ahead of its request: it mounts its /proc and /tmp
+ * and brings up its loopback while the previous run still goes; then it
+ * takes the request, joins the box cgroup (through tasks files the zygote
+ * opened as root), adds the work directory, pivots and goes on as pid 1.
  */
-__attribute__((noreturn)) static void spare_main(const struct zygote *z, int sock,
-						  const int *cg_fds)
+__attribute__((noreturn)) static void run_init(const struct zygote *z, int sock, pid_t host_pid,
+					       const int *cg_fds)
 {
 	static struct run_request req;
 	struct sandbox_config cfg = *z->cfg;
-	bool ready = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 &&
-		     unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-			     CLONE_NEWNET) == 0;
 	struct inside in = { .cfg = &cfg };
+	struct lv_err err = { 0 };
+	bool ready = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && mount_run_prepare(&err) == 0 &&
+		     net_setup_inside(NULL, &err) == 0;
 	int fds[5];
-	pid_t pid;
 
 	if (recv_fds(sock, &req, sizeof(req), fds, 5) < 0)
 		_exit(0);               /* the session is over */
@@ -380,19 +350,63 @@ __attribute__((noreturn)) static void spare_main(const struct zygote *z, int soc
 	in.status_fd = fds[4];
 	memcpy(in.prog_fd, fds, sizeof(in.prog_fd));
 	run_request_unpack(&req, &cfg, &in.envp);
-	if (!ready) {
-		reply(z->ctl_fd, -1);
-		fail(&in, 'S', &(struct lv_err){ .msg = "namespaces for a run" });
+	/* pid 1 is this process in its own namespace: its pidfd, for the keeper. */
+	reply(z->ctl_fd, host_pid, ready ? (int)syscall(SYS_pidfd_open, 1, 0) : -1);
+	if (!ready)
+		fail(&in, 'S', err.msg[0] ? &err : &(struct lv_err){ .msg = "preparing a run" });
+	for (unsigned i = 0; i < z->n_cg_tasks; i++)
+		if (write(cg_fds[i], "0", 1) != 1)
+			fail(&in, 'S', &(struct lv_err){ .msg = "joining the box cgroup" });
+	if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL)
+		fail(&in, 'S', &(struct lv_err){ .msg = "unshare(CLONE_NEWCGROUP)" });
+	if (sethostname(req.hostname, strlen(req.hostname)) < 0) {
+		lv_err_sys(&err, errno, "sethostname");
+		fail(&in, 'S', &err);
 	}
-	pid = fork();
-	if (pid == 0)
-		run_init(z, &in, &req, cg_fds);
-	reply(z->ctl_fd, pid);
-	for (int i = 0; i < 5; i++)
-		close(fds[i]);
-	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	_exit(pid > 0 ? 0 : 1);
+	if (mount_run_enter(z->plan, req.dir[0] ? req.dir : NULL, req.cwd, &err) < 0)
+		fail(&in, 'S', &err);
+	init_tail(&in, &z->filter);
+}
+
+/*
+ * A spare: made ahead of its run, it enters fresh mount, pid, ipc, uts and
+ * net namespaces (a network namespace alone takes ~0.8 ms here) and forks
+ * the run's init, all while the previous run is still going; then it waits
+ * for that init, holding the pid namespace.
+ */
+__attribute__((noreturn)) static void spare_main(const struct zygote *z, int sock,
+						  const int *cg_fds)
+{
+	static struct run_request req;
+	int pfd[2], fds[5];
+	pid_t pid = -1;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && pipe2(pfd, O_CLOEXEC) == 0 &&
+	    unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) == 0)
+		pid = fork();
+	if (pid == 0) {
+		pid_t host;
+
+		close(pfd[1]);
+		if (read(pfd[0], &host, sizeof(host)) != (ssize_t)sizeof(host))
+			_exit(1);
+		close(pfd[0]);
+		run_init(z, sock, host, cg_fds);
+	}
+	if (pid > 0) {
+		close(sock);
+		if (write(pfd[1], &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+			kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	/* No run could be prepared: answer the request with an error. */
+	if (recv_fds(sock, &req, sizeof(req), fds, 5) < 0)
+		_exit(0);
+	reply(z->ctl_fd, -1, -1);
+	fail(&(struct inside){ .cfg = z->cfg, .err_fd = fds[3] }, 'S',
+	     &(struct lv_err){ .msg = "namespaces for a run" });
 }
 
 /* Forks the next spare; returns the socket its request goes to. */
@@ -450,7 +464,7 @@ void zygote_main(const struct zygote *z)
 			_exit(0);       /* the keeper closed the session */
 		/* Hand the request to the spare (or, if there is none, fail it). */
 		if (spare < 0 || send_fds(spare, &req, sizeof(req), fds, 5) < 0) {
-			reply(z->ctl_fd, -1);
+			reply(z->ctl_fd, -1, -1);
 			if (write(fds[3], "Scould not start a run", 22) < 0) {
 				/* the keeper reports a run with no status anyway */
 			}

@@ -511,17 +511,23 @@ int mount_plan_apply_shared(const struct mount_plan *p, struct lv_err *err)
 	return 0;
 }
 
-int mount_run_apply(const struct mount_plan *shared, const char *dir, const char *cwd,
-		    struct lv_err *err)
+int mount_run_prepare(struct lv_err *err)
 {
 	const struct mstep proc = { .kind = STEP_PROC, .dst = (char *)"/proc" };
 	const struct mstep tmp = { .kind = STEP_TMPFS, .dst = (char *)"/tmp", .size = TMP_SIZE,
 				   .mode = 01777 };
+
+	return do_step(&proc, err) < 0 || do_step(&tmp, err) < 0 ? -1 : 0;
+}
+
+int mount_run_enter(const struct mount_plan *shared, const char *dir, const char *cwd,
+		    struct lv_err *err)
+{
 	const struct mstep work = { .kind = STEP_BIND, .src = (char *)dir, .dst = (char *)dir,
 				    .rw = true };
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 
-	if (do_step(&proc, err) < 0 || do_step(&tmp, err) < 0 || (dir && do_step(&work, err) < 0))
+	if (dir && do_step(&work, err) < 0)
 		return -1;
 	/* Read-only for this run's copy of the mount only: the zygote's stays
 	 * writable for the mount points of the next runs. */

@@ -69,11 +69,12 @@ int mount_plan_apply(const struct mount_plan *plan, struct lv_err *err);
 /*
  * Sessions.  The zygote builds what runs share (every step but the per_run
  * ones) and keeps the host's root reachable; each run, in its own copy of
- * that mount namespace, adds a fresh /proc, a fresh /tmp and its work
- * directory, then pivots into the new root.
+ * that mount namespace, adds a fresh /proc and /tmp (before its request
+ * arrives), then its work directory, and pivots into the new root.
  */
 int mount_plan_apply_shared(const struct mount_plan *plan, struct lv_err *err);
-int mount_run_apply(const struct mount_plan *shared, const char *dir, const char *cwd,
+int mount_run_prepare(struct lv_err *err);
+int mount_run_enter(const struct mount_plan *shared, const char *dir, const char *cwd,
 		    struct lv_err *err);
 
 #endif
