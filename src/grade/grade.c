@@ -26,6 +26,7 @@
 #include "image.h"
 #include "sandbox/sandbox.h"
 #include "testrun.h"
+#include "util/fs.h"
 
 #define SUBMISSION_MAX_FILES 1000
 
@@ -39,14 +40,6 @@ const char *test_status_name(enum test_status s)
 		[TS_INFRA_ERROR] = "infra_error",
 	};
 	return names[s];
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void grade_say(const struct grade_request *req, const char *fmt, ...)
@@ -434,7 +427,7 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 	char work[PATH_MAX], sub[PATH_MAX + 16], bdir[PATH_MAX + 16], lower[2 * PATH_MAX + 2];
 	struct grade_env env = { .a = a, .req = req, .work = work, .build_dir = bdir,
 				 .unsandboxed = req->unsandboxed };
-	double t0 = now();
+	double t0 = lv_seconds();
 
 	memset(res, 0, sizeof(*res));
 	res->ntests = a->ntests;
@@ -477,7 +470,7 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 	if (req->cancel && *req->cancel && !res->infra_error)
 		res->infra_error = strdup("grading was interrupted");
 	apply_late_policy(a, req, res);
-	res->seconds = now() - t0;
+	res->seconds = lv_seconds() - t0;
 	if (req->keep)
 		grade_say(req, "scratch folder kept: %s", work);
 	else

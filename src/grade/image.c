@@ -16,6 +16,7 @@
 
 #include "archive.h"
 #include "testrun.h"
+#include "util/fs.h"
 #include "sandbox/sandbox.h"
 
 #define BASE_NAME "debian-12"
@@ -26,25 +27,6 @@ static void data_dir(char *buf, size_t len)
 	const char *d = getenv("LABVISOR_DATA");
 
 	snprintf(buf, len, "%s", d && d[0] == '/' ? d : "/var/lib/labvisor");
-}
-
-static int mkdirs(const char *path, mode_t mode, struct lv_err *err)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-
-			*p = '\0';
-			if (mkdir(buf, mode) < 0 && errno != EEXIST)
-				return lv_err_sys(err, errno, "mkdir %s", buf);
-			*p = c;
-			if (!c)
-				return 0;
-		}
-	}
 }
 
 /* An exclusive lock on PATH.lock, waited for (another grader may be building). */
@@ -135,14 +117,14 @@ int image_base(const struct grade_request *req, char rootfs[PATH_MAX], struct lv
 	snprintf(rootfs, PATH_MAX, "%s/rootfs", final);
 	if (access(rootfs, F_OK) == 0)
 		return 0;
-	if (mkdirs(images, 0755, err) < 0 || (lock = lock_for(final, err)) < 0)
+	if (lv_mkdirs(images, 0755, err) < 0 || (lock = lock_for(final, err)) < 0)
 		return -1;
 	if (access(rootfs, F_OK) != 0) {        /* nobody built it while we waited */
 		snprintf(tmp, sizeof(tmp), "%s.building", final);
 		snprintf(tmproot, sizeof(tmproot), "%s/rootfs", tmp);
 		remove_tree(tmp);
 		grade_say(req, "building the Debian 12 base image in %s (once; about a minute)", final);
-		rc = mkdirs(tmp, 0755, err);
+		rc = lv_mkdirs(tmp, 0755, err);
 		if (rc == 0)
 			rc = debootstrap(req, tmproot, err);
 		if (rc == 0)
@@ -215,7 +197,7 @@ static int run_setup(const struct grade_request *req, const char *dir, const cha
 
 	snprintf(upper, sizeof(upper), "%s/upper", tmp);
 	snprintf(work, sizeof(work), "%s/work", tmp);
-	if (mkdirs(upper, 0755, err) < 0 || mkdirs(work, 0755, err) < 0 ||
+	if (lv_mkdirs(upper, 0755, err) < 0 || lv_mkdirs(work, 0755, err) < 0 ||
 	    chown(upper, SB_IMG_BASE, SB_IMG_BASE) < 0)
 		return lv_err_sys(err, errno, "layer %s", tmp);
 	cfg.overlay_lower = rootfs;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sandbox.h"
+#include "util/fs.h"
 
 static void state_dir(char *buf, size_t len)
 {
@@ -28,17 +29,7 @@ static void state_dir(char *buf, size_t len)
 static int make_state_dir(char *dir, size_t len, struct lv_err *err)
 {
 	state_dir(dir, len);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return lv_err_sys(err, errno, "mkdir %s", dir);
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return lv_err_sys(err, errno, "mkdir %s", dir);
-	return 0;
+	return lv_mkdirs(dir, 0700, err);
 }
 
 static void box_path(int id, const char *ext, char *buf, size_t len)

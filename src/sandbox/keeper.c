@@ -7,6 +7,8 @@
  */
 #include "keeper.h"
 
+#include "util/fs.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,14 +22,6 @@
 #define CPU_POLL_MS   10
 
 enum { P_INIT, P_OUT, P_ERR, P_STATUS, P_SIG, P_COUNT };
-
-double keeper_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void kill_box(struct watch *w, enum kill_reason why)
 {
@@ -83,7 +77,7 @@ static bool read_status(struct watch *w)
 		n = read(w->status_fd, &c, 1);
 		if (n == 1 && c == 'R') {
 			w->started = true;
-			w->t_start = keeper_now();
+			w->t_start = lv_seconds();
 			w->cpu_base_ns = cgroup_cpu_ns(w->cg);
 			return true;
 		}
@@ -135,10 +129,10 @@ void keeper_watch(struct watch *w)
 		[P_STATUS] = { .fd = w->status_fd, .events = POLLIN },
 		[P_SIG] = { .fd = w->sigfd, .events = POLLIN },
 	};
-	double t_clone = keeper_now();
+	double t_clone = lv_seconds();
 
 	while (p[P_INIT].fd >= 0 || p[P_OUT].fd >= 0 || p[P_ERR].fd >= 0) {
-		double now = keeper_now();
+		double now = lv_seconds();
 
 		check_limits(w, now, t_clone);
 		if (poll(p, P_COUNT, poll_timeout(w, now, t_clone)) < 0 && errno != EINTR)
@@ -158,12 +152,12 @@ void keeper_watch(struct watch *w)
 		}
 		if (p[P_INIT].revents) {
 			p[P_INIT].fd = -1;
-			w->t_end = keeper_now();
+			w->t_end = lv_seconds();
 			/* The namespace is gone: a last read of the status, then drain. */
 			while (p[P_STATUS].fd >= 0 && read_status(w))
 				;
 		}
 	}
 	if (!w->t_end)
-		w->t_end = keeper_now();
+		w->t_end = lv_seconds();
 }

@@ -32,6 +32,4 @@ struct watch {
 /* Runs until init has exited and the output pipes are drained. */
 void keeper_watch(struct watch *w);
 
-double keeper_now(void);
-
 #endif

@@ -1,5 +1,7 @@
 #include "mounts.h"
 
+#include "util/fs.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -265,29 +267,21 @@ static int mount_setattr_rec(const char *path, uint64_t set)
 	return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof(attr));
 }
 
-/* mkdir -p for a path below NEWROOT (parents created 0755). */
+/* A mount point below NEWROOT: a folder, or an empty file for a file bind. */
 static int make_path(const char *path, bool as_file, struct lv_err *err)
 {
-	char buf[PATH_MAX + 16];
+	char parent[PATH_MAX];
+	const char *slash = strrchr(path, '/');
 	int fd;
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return lv_err_sys(err, errno, "mkdir %s", buf);
-		*p = '/';
-	}
-	if (!as_file) {
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return lv_err_sys(err, errno, "mkdir %s", buf);
-		return 0;
-	}
-	fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (!as_file)
+		return lv_mkdirs(path, 0755, err);
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+	if (lv_mkdirs(parent, 0755, err) < 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0 && errno != EEXIST && errno != EISDIR)
-		return lv_err_sys(err, errno, "creating %s", buf);
+		return lv_err_sys(err, errno, "creating %s", path);
 	if (fd >= 0)
 		close(fd);
 	return 0;
