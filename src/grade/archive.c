@@ -428,3 +428,21 @@ void remove_tree(const char *dir)
 	if (fts)
 		fts_close(fts);
 }
+
+int open_in(const char *dir, const char *rel, struct lv_err *err)
+{
+	int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+	struct stat st;
+
+	if (root < 0)
+		return lv_err_sys(err, errno, "%s", dir);
+	fd = open_beneath(root, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+	close(root);
+	if (fd < 0)
+		return lv_err_sys(err, errno, "%s (a plain file in %s, not a link)", rel, dir);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return lv_err_set(err, "%s in %s is not a regular file", rel, dir);
+	}
+	return fd;
+}

@@ -25,6 +25,13 @@ struct unpack_caps {
 int submission_import(const char *src, const char *dest, const struct unpack_caps *caps,
 		      struct lv_err *err);
 
+/*
+ * Opens rel, a regular file beneath dir, for reading without following any
+ * link: for files a sandboxed program could have replaced (JUnit results,
+ * Gradescope's results.json), which labvisor reads as root.
+ */
+int open_in(const char *dir, const char *rel, struct lv_err *err);
+
 /* rm -r: children before parents, links not followed, one file system. */
 void remove_tree(const char *dir);
 

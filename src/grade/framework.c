@@ -1,5 +1,9 @@
 #include "framework.h"
 
+#include <unistd.h>
+
+#include "archive.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <expat.h>
@@ -104,20 +108,23 @@ static void XMLCALL on_end(void *ud, const char *el)
 	s->name = s->classname = NULL;
 }
 
-int fw_parse_junit(const char *file, struct fw_results *out, struct lv_err *err)
+int fw_parse_junit(const char *dir, const char *rel, struct fw_results *out, struct lv_err *err)
 {
 	struct junit_state s = { .out = out };
-	XML_Parser p = XML_ParserCreate(NULL);
+	XML_Parser p;
 	char buf[65536];
+	const char *file = rel;
 	size_t n, total = 0;
-	int rc = 0;
-	FILE *f = fopen(file, "rb");
+	int rc = 0, fd = open_in(dir, rel, err);
+	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (!f) {
-		XML_ParserFree(p);
-		return lv_err_sys(err, errno, "JUnit results %s", file);
+		if (fd >= 0)
+			close(fd);
+		return fd < 0 ? lv_err_wrap(err, "JUnit results") : lv_err_sys(err, errno, "%s", rel);
 	}
+	p = XML_ParserCreate(NULL);
 	XML_SetUserData(p, &s);
 	XML_SetElementHandler(p, on_start, on_end);
 	do {

@@ -21,8 +21,9 @@ struct fw_results {
 /* "ok N - name" / "not ok N - name" lines; anything else is ignored. */
 int fw_parse_tap(const char *text, struct fw_results *out, struct lv_err *err);
 
-/* <testcase> elements; a <failure>, <error> or <skipped> child means not passed. */
-int fw_parse_junit(const char *file, struct fw_results *out, struct lv_err *err);
+/* <testcase> elements of the file rel in dir (opened without following
+ * links); a <failure>, <error> or <skipped> child means not passed. */
+int fw_parse_junit(const char *dir, const char *rel, struct fw_results *out, struct lv_err *err);
 
 void fw_results_free(struct fw_results *r);
 

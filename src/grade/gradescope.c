@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "image.h"
 #include "sandbox/sandbox.h"
 #include "testrun.h"
@@ -79,13 +80,18 @@ static void read_test(json_t *t, size_t i, struct test_result *r)
 }
 
 /* Fields honoured: score, tests[] (score, max_score, name, output, visibility, status), execution_time. */
-static int read_results(const char *file, struct grade_result *res)
+static int read_results(const char *dir, struct grade_result *res)
 {
+	struct lv_err err;
 	json_error_t jerr;
-	json_t *j = json_load_file(file, 0, &jerr), *tests, *score;
+	int fd = open_in(dir, "results.json", &err);
+	json_t *j = fd >= 0 ? json_loadfd(fd, 0, &jerr) : NULL, *tests, *score;
 	size_t i;
 	json_t *t;
 
+	if (fd < 0)
+		return set_error(res, "run_autograder wrote no results.json (%s)", err.msg);
+	close(fd);
 	if (!j)
 		return set_error(res, "run_autograder wrote no valid results.json (%s)", jerr.text);
 	tests = json_object_get(j, "tests");
@@ -127,7 +133,7 @@ void gradescope_grade(const struct assignment *a, const struct grade_request *re
 {
 	char rootfs[PATH_MAX], layer[PATH_MAX], lower[2 * PATH_MAX + 2];
 	char upper[PATH_MAX + 16], ovl[PATH_MAX + 16], results[PATH_MAX + 16], meta[PATH_MAX + 32];
-	char log[PATH_MAX + 16], file[PATH_MAX + 32];
+	char log[PATH_MAX + 16];
 	char *argv[] = { "/autograder/run_autograder", NULL };
 	struct sandbox_config cfg = sandbox_config_default();
 	struct sandbox_report rep;
@@ -172,6 +178,5 @@ void gradescope_grade(const struct assignment *a, const struct grade_request *re
 		set_error(res, "run_autograder stopped: %s", rep.message);
 		return;
 	}
-	snprintf(file, sizeof(file), "%s/results.json", results);
-	read_results(file, res);
+	read_results(results, res);
 }

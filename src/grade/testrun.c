@@ -361,15 +361,12 @@ static void judge_framework(const struct test *t, struct ran *x, struct test_res
 {
 	struct fw_results res;
 	struct lv_err err = { 0 };
-	char file[PATH_MAX * 2];
 	int rc;
 
-	if (t->format == FW_TAP) {
+	if (t->format == FW_TAP)
 		rc = fw_parse_tap(x->out, &res, &err);
-	} else {
-		snprintf(file, sizeof(file), "%s/%s", x->dir, t->results);
-		rc = fw_parse_junit(file, &res, &err);
-	}
+	else
+		rc = fw_parse_junit(x->dir, t->results, &res, &err);
 	r->status = TS_FAILED;
 	if (rc < 0 || res.n == 0) {
 		appendf(&r->staff_output, "no test results: %s\n", rc < 0 ? err.msg : "no cases reported");

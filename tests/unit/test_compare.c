@@ -79,7 +79,7 @@ static void junit(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, xml, strlen(xml)), (int)strlen(xml));
 	close(fd);
-	assert_int_equal(fw_parse_junit(path, &r, &err), 0);
+	assert_int_equal(fw_parse_junit("/tmp", path + 5, &r, &err), 0);
 	assert_int_equal(r.n, 3);
 	assert_string_equal(r.r[0].name, "T.a");
 	assert_string_equal(r.r[0].short_name, "a");
@@ -90,8 +90,14 @@ static void junit(void **state)
 	fd = open(path, O_WRONLY | O_TRUNC);
 	assert_int_equal(write(fd, "<a><b></a>", 10), 10);
 	close(fd);
-	assert_int_equal(fw_parse_junit(path, &r, &err), -1);
+	assert_int_equal(fw_parse_junit("/tmp", path + 5, &r, &err), -1);
 	assert_non_null(strstr(err.msg, "mismatched tag"));
+	/* A results file the submission replaced by a link is not followed. */
+	char link[64];
+	snprintf(link, sizeof(link), "%s.lnk", path);
+	assert_int_equal(symlink("/etc/passwd", link), 0);
+	assert_int_equal(fw_parse_junit("/tmp", link + 5, &r, &err), -1);
+	unlink(link);
 	unlink(path);
 }
 
