@@ -75,23 +75,32 @@ static int become_box_user(const struct inside *in, struct lv_err *err)
 	return 0;
 }
 
+/* No capability can come back through an exec.  Processes that never exec
+ * (init, a session's zygote) keep what they have meanwhile. */
+static int clear_bounding_set(struct lv_err *err)
+{
+	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
+		if (cap_drop_bound(c) < 0 && errno != EINVAL)
+			return lv_err_sys(err, errno, "dropping capability %d", c);
+	return 0;
+}
+
 /* The program: no capability in any set, and none to be gained.  (as_root:
  * it keeps its capabilities, which reach only what its namespaces own.) */
-static int drop_privileges(const struct sandbox_config *cfg, struct lv_err *err)
+static int drop_privileges(const struct inside *in, struct lv_err *err)
 {
 	cap_t none;
 	int rc;
 
-	if (cfg->as_root)
+	if (in->cfg->as_root)
 		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
 			? lv_err_sys(err, errno, "PR_SET_NO_NEW_PRIVS") : 0;
-	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-		if (cap_drop_bound(c) < 0 && errno != EINVAL)
-			return lv_err_sys(err, errno, "dropping capability %d", c);
+	if (!in->bounding_clear && clear_bounding_set(err) < 0)
+		return -1;
 	none = cap_init();
 	rc = none ? cap_set_proc(none) : -1;
 	cap_free(none);
-	if (rc < 0 || cap_reset_ambient() < 0)
+	if (rc < 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return lv_err_sys(err, errno, "clearing capabilities");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return lv_err_sys(err, errno, "PR_SET_NO_NEW_PRIVS");
@@ -116,7 +125,7 @@ __attribute__((noreturn)) static void run_program(const struct inside *in,
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(in->prog_fd[fd], fd) < 0)
 			fail(in, 'S', &(struct lv_err){ .msg = "dup2 of the standard streams" });
-	if (set_limits(in->cfg, &err) < 0 || drop_privileges(in->cfg, &err) < 0)
+	if (set_limits(in->cfg, &err) < 0 || drop_privileges(in, &err) < 0)
 		fail(in, 'S', &err);
 	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
 		fail(in, 'S', &(struct lv_err){ .msg = "close_range" });
@@ -239,8 +248,8 @@ static int pack_strings(struct run_request *req, size_t *used, char *const *list
 	return 0;
 }
 
-int run_request_pack(struct run_request *req, const struct sandbox_config *cfg,
-		     const char *dir, const char *cwd, char *const *envp)
+ssize_t run_request_pack(struct run_request *req, const struct sandbox_config *cfg,
+			 const char *dir, const char *cwd, char *const *envp)
 {
 	size_t used = 0;
 
@@ -255,27 +264,47 @@ int run_request_pack(struct run_request *req, const struct sandbox_config *cfg,
 	if (pack_strings(req, &used, cfg->argv, &req->argc) < 0 ||
 	    pack_strings(req, &used, envp, &req->envc) < 0)
 		return -1;
-	return 0;
+	return (ssize_t)(offsetof(struct run_request, strings) + used);
 }
 
-void run_request_unpack(struct run_request *req, struct sandbox_config *cfg, char *const **envp)
+/* Only the first len bytes came: strings past them are not read. */
+static char *next_string(char **p, const char *end)
+{
+	char *s = *p, *nul = memchr(s, '\0', (size_t)(end - s));
+
+	if (s >= end || !nul)
+		return NULL;
+	*p = nul + 1;
+	return s;
+}
+
+int run_request_unpack(struct run_request *req, size_t len, struct sandbox_config *cfg,
+		       char *const **envp)
 {
 	static char *argv[MAX_ARGS + 1], *env[MAX_ARGS + 1];
+	const char *end = (const char *)req + len;
 	char *p = req->strings;
 
-	req->strings[sizeof(req->strings) - 1] = '\0';
-	for (unsigned i = 0; i < req->argc && i < MAX_ARGS; i++, p += strlen(p) + 1)
-		argv[i] = p;
-	argv[req->argc < MAX_ARGS ? req->argc : MAX_ARGS] = NULL;
-	for (unsigned i = 0; i < req->envc && i < MAX_ARGS; i++, p += strlen(p) + 1)
-		env[i] = p;
-	env[req->envc < MAX_ARGS ? req->envc : MAX_ARGS] = NULL;
+	if (len < offsetof(struct run_request, strings) || len > sizeof(*req) ||
+	    req->argc > MAX_ARGS || req->envc > MAX_ARGS)
+		return -1;
+	for (unsigned i = 0; i < req->argc; i++)
+		if (!(argv[i] = next_string(&p, end)))
+			return -1;
+	for (unsigned i = 0; i < req->envc; i++)
+		if (!(env[i] = next_string(&p, end)))
+			return -1;
+	argv[req->argc] = NULL;
+	env[req->envc] = NULL;
+	req->dir[sizeof(req->dir) - 1] = req->cwd[sizeof(req->cwd) - 1] = '\0';
+	req->hostname[sizeof(req->hostname) - 1] = '\0';
 	cfg->argv = argv;
 	cfg->cpu_sec = req->cpu_sec;
 	cfg->fsize_bytes = req->fsize_bytes;
 	cfg->stack_bytes = req->stack_bytes;
 	cfg->open_files = req->open_files;
 	*envp = env;
+	return 0;
 }
 
 int send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
@@ -299,21 +328,22 @@ int send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfd
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 }
 
-int recv_fds(int sock, void *buf, size_t len, int *fds, unsigned nfds)
+ssize_t recv_fds(int sock, void *buf, size_t len, int *fds, unsigned nfds)
 {
 	char cbuf[CMSG_SPACE(8 * sizeof(int))];
 	struct iovec iov = { buf, len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *c;
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != (ssize_t)len)
+	if (n < 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
 		return -1;
 	c = CMSG_FIRSTHDR(&msg);
 	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(nfds * sizeof(int)))
 		return -1;
 	memcpy(fds, CMSG_DATA(c), nfds * sizeof(int));
-	return 0;
+	return n;
 }
 
 /* The keeper learns each run's host pid with a pidfd; -1: it did not start. */
@@ -327,32 +357,29 @@ static void reply(int ctl, pid_t pid, int pidfd)
 }
 
 /*
- * A run's init, made ahead of its request: it mounts its /proc and /tmp
- * and brings up its loopback while the previous run still goes; then it
+ * A run's init (pid 1 of fresh mount, pid, ipc and uts namespaces; the
+ * network namespace is the session's), made ahead of its request: it
+ * mounts its /proc and /tmp while the previous run still goes; then it
  * takes the request, joins the box cgroup (through tasks files the zygote
- * opened as root), adds the work directory, pivots and goes on as pid 1.
+ * opened as root), adds the work directory, pivots and goes on as init.
  */
-__attribute__((noreturn)) static void run_init(const struct zygote *z, int sock, pid_t host_pid,
-					       const int *cg_fds)
+__attribute__((noreturn)) static void run_init(const struct zygote *z, int sock, const int *cg_fds)
 {
 	static struct run_request req;
 	struct sandbox_config cfg = *z->cfg;
-	struct inside in = { .cfg = &cfg };
+	struct inside in = { .cfg = &cfg, .bounding_clear = !cfg.as_root };
 	struct lv_err err = { 0 };
-	bool ready = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && mount_run_prepare(&err) == 0 &&
-		     net_setup_inside(NULL, &err) == 0;
+	bool ready = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && mount_run_prepare(&err) == 0;
 	int fds[5];
+	ssize_t len = recv_fds(sock, &req, sizeof(req), fds, 5);
 
-	if (recv_fds(sock, &req, sizeof(req), fds, 5) < 0)
+	if (len < 0)
 		_exit(0);               /* the session is over */
 	close(sock);
 	in.err_fd = fds[3];
 	in.status_fd = fds[4];
 	memcpy(in.prog_fd, fds, sizeof(in.prog_fd));
-	run_request_unpack(&req, &cfg, &in.envp);
-	/* pid 1 is this process in its own namespace: its pidfd, for the keeper. */
-	reply(z->ctl_fd, host_pid, ready ? (int)syscall(SYS_pidfd_open, 1, 0) : -1);
-	if (!ready)
+	if (!ready || run_request_unpack(&req, (size_t)len, &cfg, &in.envp) < 0)
 		fail(&in, 'S', err.msg[0] ? &err : &(struct lv_err){ .msg = "preparing a run" });
 	for (unsigned i = 0; i < z->n_cg_tasks; i++)
 		if (write(cg_fds[i], "0", 1) != 1)
@@ -368,72 +395,66 @@ __attribute__((noreturn)) static void run_init(const struct zygote *z, int sock,
 	init_tail(&in, &z->filter);
 }
 
-/*
- * A spare: made ahead of its run, it enters fresh mount, pid, ipc, uts and
- * net namespaces (a network namespace alone takes ~0.8 ms here) and forks
- * the run's init, all while the previous run is still going; then it waits
- * for that init, holding the pid namespace.
- */
-__attribute__((noreturn)) static void spare_main(const struct zygote *z, int sock,
-						  const int *cg_fds)
-{
-	static struct run_request req;
-	int pfd[2], fds[5];
-	pid_t pid = -1;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && pipe2(pfd, O_CLOEXEC) == 0 &&
-	    unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) == 0)
-		pid = fork();
-	if (pid == 0) {
-		pid_t host;
-
-		close(pfd[1]);
-		if (read(pfd[0], &host, sizeof(host)) != (ssize_t)sizeof(host))
-			_exit(1);
-		close(pfd[0]);
-		run_init(z, sock, host, cg_fds);
-	}
-	if (pid > 0) {
-		close(sock);
-		if (write(pfd[1], &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
-			kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	/* No run could be prepared: answer the request with an error. */
-	if (recv_fds(sock, &req, sizeof(req), fds, 5) < 0)
-		_exit(0);
-	reply(z->ctl_fd, -1, -1);
-	fail(&(struct inside){ .cfg = z->cfg, .err_fd = fds[3] }, 'S',
-	     &(struct lv_err){ .msg = "namespaces for a run" });
-}
-
-/* Forks the next spare; returns the socket its request goes to. */
-static int make_spare(const struct zygote *z, const int *cg_fds)
-{
-	int sv[2];
+/* The next run's init, cloned ahead; sock < 0 when it could not be made. */
+struct spare {
+	int sock;                       /* its request goes here */
 	pid_t pid;
+	int pidfd;                      /* opened before anything can reap it */
+};
+
+static struct spare make_spare(const struct zygote *z, const int *cg_fds)
+{
+	struct spare sp = { .sock = -1, .pid = -1, .pidfd = -1 };
+	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
+		return sp;
+	sp.pid = (pid_t)syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+				SIGCHLD, NULL, NULL, NULL, NULL);
+	if (sp.pid == 0) {
 		close(sv[0]);
-		spare_main(z, sv[1], cg_fds);
+		run_init(z, sv[1], cg_fds);
 	}
 	close(sv[1]);
-	if (pid < 0) {
+	if (sp.pid > 0)
+		sp.pidfd = (int)syscall(SYS_pidfd_open, sp.pid, 0);
+	if (sp.pidfd < 0) {
+		if (sp.pid > 0)
+			kill(sp.pid, SIGKILL);
 		close(sv[0]);
-		return -1;
+		return sp;
 	}
-	return sv[0];
+	sp.sock = sv[0];
+	return sp;
+}
+
+/* Hands a request to the spare and tells the keeper its pid, or fails the run. */
+static void start_run(const struct zygote *z, struct spare *sp, const struct run_request *req,
+		      size_t len, const int *fds)
+{
+	if (sp->sock >= 0 && send_fds(sp->sock, req, len, fds, 5) == 0) {
+		reply(z->ctl_fd, sp->pid, sp->pidfd);
+	} else {
+		reply(z->ctl_fd, -1, -1);
+		if (write(fds[3], "Scould not start a run", 22) < 0) {
+			/* the keeper reports a run with no status anyway */
+		}
+		if (sp->pid > 0)
+			kill(sp->pid, SIGKILL);
+	}
+	for (int i = 0; i < 5; i++)
+		close(fds[i]);
+	if (sp->sock >= 0) {
+		close(sp->sock);
+		close(sp->pidfd);
+	}
 }
 
 void zygote_main(const struct zygote *z)
 {
 	struct inside in = { .cfg = z->cfg, .set_groups = z->set_groups, .err_fd = z->err_fd };
-	int cg_fds[3], spare;
+	int cg_fds[3];
+	struct spare spare;
 	static struct run_request req;
 	struct lv_err err;
 	char go;
@@ -445,9 +466,17 @@ void zygote_main(const struct zygote *z)
 	for (unsigned i = 0; i < z->n_cg_tasks; i++)
 		if ((cg_fds[i] = open(z->cg_tasks[i], O_WRONLY | O_CLOEXEC)) < 0)
 			fail(&in, 'S', &(struct lv_err){ .msg = "opening the box cgroup" });
-	if (become_box_user(&in, &err) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+	if (become_box_user(&in, &err) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+	    (!z->cfg->as_root && clear_bounding_set(&err) < 0))
 		fail(&in, 'S', &err);
-	if (mount_plan_apply_shared(z->plan, &err) < 0)
+	/*
+	 * One network namespace (loopback only) for all the session's runs: they
+	 * run one after another, each run's processes are gone (its pid namespace
+	 * ended) before the next starts, and a program has no capability to
+	 * change the namespace, so nothing of a run outlives it there.  Making
+	 * and tearing down one per run cost ~1 ms of CPU each.
+	 */
+	if (net_setup_inside(NULL, &err) < 0 || mount_plan_apply_shared(z->plan, &err) < 0)
 		fail(&in, 'S', &err);
 	if (read(z->go_fd, &go, 1) != 1 || read_filter(z->go_fd, (struct filter *)&z->filter) < 0)
 		_exit(1);
@@ -457,22 +486,13 @@ void zygote_main(const struct zygote *z)
 	spare = make_spare(z, cg_fds);
 	for (;;) {
 		int fds[5];
+		ssize_t len;
 
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		if (recv_fds(z->ctl_fd, &req, sizeof(req), fds, 5) < 0)
+		if ((len = recv_fds(z->ctl_fd, &req, sizeof(req), fds, 5)) < 0)
 			_exit(0);       /* the keeper closed the session */
-		/* Hand the request to the spare (or, if there is none, fail it). */
-		if (spare < 0 || send_fds(spare, &req, sizeof(req), fds, 5) < 0) {
-			reply(z->ctl_fd, -1, -1);
-			if (write(fds[3], "Scould not start a run", 22) < 0) {
-				/* the keeper reports a run with no status anyway */
-			}
-		}
-		for (int i = 0; i < 5; i++)
-			close(fds[i]);
-		if (spare >= 0)
-			close(spare);
+		start_run(z, &spare, &req, (size_t)len, fds);
 		spare = make_spare(z, cg_fds);
 	}
 }

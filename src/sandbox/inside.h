@@ -26,6 +26,7 @@ struct inside {
 	const struct veth *veth;        /* NULL without --net veth */
 	const char *hostname;
 	bool set_groups;                /* setgroups() is allowed (root mode) */
+	bool bounding_clear;            /* the capability bounding set is empty already */
 	int go_fd, err_fd, status_fd;
 	int keeper_go_fd;               /* the keeper's end, closed by init */
 	int prog_fd[3];                 /* the program's stdin, stdout, stderr */
@@ -43,13 +44,13 @@ struct filter {
 __attribute__((noreturn)) void inside_init(const struct inside *in);
 
 /*
- * A session's zygote: in the session's user and mount namespaces, it builds
- * the shared file system once (as the box user, keeping its capabilities
- * there), then for each request on ctl_fd forks a waiter that enters fresh
- * mount, pid, ipc, uts and net namespaces and forks the run's init (pid 1),
- * which joins the box cgroup through tasks files the zygote opened as root,
- * adds /proc, /tmp and the work directory, pivots, and goes on as init.
- * The waiter answers each request on ctl_fd with the init's pid and a pidfd.
+ * A session's zygote: in the session's user, mount and network namespaces,
+ * it builds the shared file system once (as the box user, keeping its
+ * capabilities there), and always has the next run's init cloned ahead into
+ * fresh mount, pid, ipc and uts namespaces.  Each request on ctl_fd goes to
+ * that init, and the zygote answers it with the init's host pid and a pidfd;
+ * the init joins the box cgroup through tasks files the zygote opened as
+ * root, adds the work directory, pivots, and goes on as init.
  */
 struct run_request {
 	char dir[PATH_MAX];             /* host path of the work directory, or "" */
@@ -61,11 +62,14 @@ struct run_request {
 	char strings[65536];            /* argv then env, NUL-separated */
 };
 
-/* Packs a run's config into a request; -1 when it does not fit. */
-int run_request_pack(struct run_request *req, const struct sandbox_config *cfg,
-		     const char *dir, const char *cwd, char *const *envp);
-/* Points cfg->argv and *envp into the request (arrays of at most 256 entries). */
-void run_request_unpack(struct run_request *req, struct sandbox_config *cfg, char *const **envp);
+/* Packs a run's config into a request; returns the bytes of it to send (the
+ * strings' unused tail is not sent), -1 when it does not fit. */
+ssize_t run_request_pack(struct run_request *req, const struct sandbox_config *cfg,
+			 const char *dir, const char *cwd, char *const *envp);
+/* Points cfg->argv and *envp into the request's first len bytes (arrays of
+ * at most 256 entries); -1 when they do not hold what the header says. */
+int run_request_unpack(struct run_request *req, size_t len, struct sandbox_config *cfg,
+		       char *const **envp);
 
 struct zygote {
 	const struct sandbox_config *cfg;       /* the session's base */
@@ -81,7 +85,8 @@ __attribute__((noreturn)) void zygote_main(const struct zygote *z);
 
 /* A message with file descriptors (at most 8) over a SOCK_SEQPACKET socket. */
 int send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfds);
-/* Receives exactly len bytes and exactly nfds descriptors (close-on-exec). */
-int recv_fds(int sock, void *buf, size_t len, int *fds, unsigned nfds);
+/* Receives one message of at most len bytes with exactly nfds descriptors
+ * (close-on-exec); returns its length, -1 on error or a longer message. */
+ssize_t recv_fds(int sock, void *buf, size_t len, int *fds, unsigned nfds);
 
 #endif

@@ -169,34 +169,14 @@ static int check_mount_points(const struct mount_plan *p, struct lv_err *err)
 	return 0;
 }
 
-int mount_plan_build(const struct sandbox_config *cfg, const char *hostname,
-		     struct mount_plan *p, struct lv_err *err)
+/* The work directory and --bind mounts (parents before children), and the
+ * program's working directory inside. */
+static int add_run_steps(const struct sandbox_config *cfg, struct mount_plan *p,
+			 struct lv_err *err)
 {
+	unsigned first_bind = p->n;
 	struct stat st;
-	unsigned first_bind;
-	struct mstep *s;
 
-	memset(p, 0, sizeof(*p));
-	if (cfg->overlay_lower) {
-		add(p, STEP_ROOT_MOUNT, NULL, "/")->fd = -1;    /* the keeper fills in fd */
-	} else if (cfg->root) {
-		char real[PATH_MAX];
-
-		if (!realpath(cfg->root, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
-			return lv_err_set(err, "--root %s is not a directory", cfg->root);
-		add(p, STEP_ROOT_BIND, real, "/");
-	} else if (add_default_root(p, hostname, err) < 0) {
-		return -1;
-	}
-	add(p, STEP_PROC, NULL, "/proc")->per_run = true;
-	add(p, STEP_DEV, NULL, "/dev");
-	s = add(p, STEP_TMPFS, NULL, "/tmp");
-	s->size = TMP_SIZE;
-	s->mode = 01777;
-	s->per_run = true;
-
-	/* The work directory and --bind mounts, parents before children. */
-	first_bind = p->n;
 	snprintf(p->workdir, sizeof(p->workdir), "/tmp");
 	if (cfg->dir) {
 		struct sb_bind wd = { .src = cfg->dir, .rw = true };
@@ -217,7 +197,53 @@ int mount_plan_build(const struct sandbox_config *cfg, const char *hostname,
 			return lv_err_set(err, "the working directory must be an absolute path");
 		snprintf(p->workdir, sizeof(p->workdir), "%s", cfg->cwd);
 	}
+	return 0;
+}
+
+int mount_plan_build(const struct sandbox_config *cfg, const char *hostname,
+		     struct mount_plan *p, struct lv_err *err)
+{
+	struct stat st;
+	struct mstep *s;
+
+	memset(p, 0, sizeof(*p));
+	if (cfg->overlay_lower) {
+		add(p, STEP_ROOT_MOUNT, NULL, "/")->fd = -1;    /* the keeper fills in fd */
+	} else if (cfg->root) {
+		char real[PATH_MAX];
+
+		if (!realpath(cfg->root, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+			return lv_err_set(err, "--root %s is not a directory", cfg->root);
+		add(p, STEP_ROOT_BIND, real, "/");
+	} else if (add_default_root(p, hostname, err) < 0) {
+		return -1;
+	}
+	add(p, STEP_PROC, NULL, "/proc")->per_run = true;
+	add(p, STEP_DEV, NULL, "/dev");
+	s = add(p, STEP_TMPFS, NULL, "/tmp");
+	s->size = TMP_SIZE;
+	s->mode = 01777;
+	s->per_run = true;
+	if (add_run_steps(cfg, p, err) < 0)
+		return -1;
 	return cfg->root && !cfg->overlay_lower ? check_mount_points(p, err) : 0;
+}
+
+int mount_plan_build_run(const struct mount_plan *session, const struct sandbox_config *cfg,
+			 struct mount_plan *p, struct lv_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	for (unsigned i = 0; i < session->n; i++) {
+		const struct mstep *from = &session->step[i];
+		struct mstep *s = add(p, from->kind, from->src, from->dst);
+		char *src = s->src, *dst = s->dst;
+
+		*s = *from;
+		s->src = src;
+		s->dst = dst;
+		s->text = from->text ? strdup(from->text) : NULL;
+	}
+	return add_run_steps(cfg, p, err);
 }
 
 static bool under(const char *path, const char *dir, const char **rest)

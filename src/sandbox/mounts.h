@@ -52,6 +52,11 @@ void mount_plan_free(struct mount_plan *plan);
 /* Builds the plan for cfg; usage errors (missing paths, bad targets) go to err. */
 int mount_plan_build(const struct sandbox_config *cfg, const char *hostname,
 		     struct mount_plan *plan, struct lv_err *err);
+/* A session run's plan: a copy of the session's (already checked) plus the
+ * run's own steps (work directory, binds) and working directory, without
+ * resolving the shared part on the host again. */
+int mount_plan_build_run(const struct mount_plan *session, const struct sandbox_config *cfg,
+			 struct mount_plan *p, struct lv_err *err);
 
 /*
  * The host path behind a path as the sandbox will see it, for checking that

@@ -573,7 +573,8 @@ static pid_t clone_zygote(struct sb_session *s, struct lv_err *err)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return lv_err_sys(err, errno, "socketpair");
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | SIGCHLD, NULL, NULL,
+			    NULL, NULL);
 	if (pid == 0) {
 		static struct zygote z;
 
@@ -671,18 +672,19 @@ static int send_request(struct sb_session *s, struct run *r, struct lv_err *err)
 {
 	static struct run_request req;
 	int fds[5] = { r->in_fd, r->out[0][1], r->out[1][1], r->errp[1], r->status[1] };
+	ssize_t len = run_request_pack(&req, r->cfg, r->workdir[0] ? r->workdir : NULL,
+				       r->plan.workdir, r->envp);
 
-	if (run_request_pack(&req, r->cfg, r->workdir[0] ? r->workdir : NULL, r->plan.workdir,
-			     r->envp) < 0)
+	if (len < 0)
 		return lv_err_set(err, "the program's arguments and environment are too large");
-	if (send_fds(s->ctl, &req, sizeof(req), fds, 5) < 0)
+	if (send_fds(s->ctl, &req, (size_t)len, fds, 5) < 0)
 		return lv_err_sys(err, errno, "sending a run to the session");
 	return 0;
 }
 
 static int receive_pid(int ctl, pid_t *pid, int *pidfd)
 {
-	return recv_fds(ctl, pid, sizeof(*pid), pidfd, 1) < 0 || *pid <= 0 ? -1 : 0;
+	return recv_fds(ctl, pid, sizeof(*pid), pidfd, 1) != (ssize_t)sizeof(*pid) || *pid <= 0 ? -1 : 0;
 }
 
 /* Like supervise(), for a run the zygote started: its pid and pidfd come back on ctl. */
@@ -727,7 +729,7 @@ int sandbox_session_run(struct sb_session *s, const struct sandbox_config *cfg,
 	r.box = s->r.box;
 	r.cg = s->r.cg;
 	rep->id = r.box.id;
-	if (mount_plan_build(cfg, cfg->hostname ? cfg->hostname : "sandbox", &r.plan, err) == 0) {
+	if (mount_plan_build_run(&s->r.plan, cfg, &r.plan, err) == 0) {
 		build_env(&r);
 		if (find_program(&r, err) == 0 && block_signals(&r, err) == 0 &&
 		    cgroup_reset(s->r.cg, &lim, err) == 0 && lend_workdir(&r, err) == 0 &&

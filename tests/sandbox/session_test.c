@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char *writes[] = { "/bin/sh", "-c", "id -u; echo x > /tmp/left; ls /proc | grep -c '^[0-9]'; "
-			   "grep CapEff /proc/self/status; pwd", NULL };
+			   "grep CapEff /proc/self/status; pwd; sleep 30 &", NULL };
 	rep = run(s, dir, out, writes, 2, 64);
 	CHECK(rep.status == SB_OK, "first run OK (%s %s)", sandbox_status_name(rep.status), rep.message);
 	CHECK(strstr(slurp(out), "1000\n") && strstr(slurp(out), "CapEff:\t0000000000000000") &&
@@ -84,6 +84,11 @@ int main(int argc, char **argv)
 	char *reads[] = { "/bin/sh", "-c", "cat /tmp/left 2>/dev/null || echo fresh-tmp", NULL };
 	rep = run(s, dir, out, reads, 2, 64);
 	CHECK(rep.status == SB_OK && !strcmp(slurp(out), "fresh-tmp\n"), "a fresh /tmp: %s", slurp(out));
+	char *net[] = { "/bin/sh", "-c",
+			"grep -c : /proc/net/dev; cat /proc/[0-9]*/comm | grep -c sleep; true", NULL };
+	rep = run(s, dir, out, net, 2, 64);
+	CHECK(rep.status == SB_OK && !strcmp(slurp(out), "1\n0\n"),
+	      "loopback only, nothing left of the last run: %s", slurp(out));
 	char *hog[] = { "./hostile", "memhog", NULL };
 	rep = run(s, dir, out, hog, 5, 32);
 	CHECK(rep.status == SB_MEMORY_LIMIT, "memory limit per run (%s)", sandbox_status_name(rep.status));
