@@ -8,6 +8,10 @@
 int cmd_vm(int argc, char **argv);
 int cmd_isolate(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
+int cmd_serve(int argc, char **argv);           /* in labvisor-server */
+int cmd_worker(int argc, char **argv);          /* in labvisor-server */
+/* labvisor serve|worker: runs labvisor-server, installed beside labvisor. */
+int cmd_platform(int argc, char **argv);
 
 /* Prints "labvisor CMD: MESSAGE" on stderr; returns -1 for `return cli_error(...)`. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,6 +1,9 @@
 /* labvisor: dispatch to the subcommand named by argv[1]. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -16,7 +19,28 @@ static const struct {
 	{ "vm", cmd_vm, "run guests under Labvisor's own KVM monitor" },
 	{ "isolate", cmd_isolate, "run a program in a namespaces + cgroups + seccomp sandbox" },
 	{ "grade", cmd_grade, "build and test a submission against an assignment" },
+	{ "serve", cmd_platform, "the web UI and API, with grading workers (--demo to try it)" },
+	{ "worker", cmd_platform, "a grading worker for a platform's database" },
 };
+
+int cmd_platform(int argc, char **argv)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 32], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *args[argc + 2];
+
+	exe[n > 0 ? n : 0] = '\0';
+	if ((slash = strrchr(exe, '/')))
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/labvisor-server", exe);
+	args[0] = path;
+	for (int i = 0; i < argc; i++)
+		args[i + 1] = argv[i];
+	args[argc + 1] = NULL;
+	execv(path, args);
+	fprintf(stderr, "labvisor %s: cannot run %s: %s\n", argv[0], path, strerror(errno));
+	return 1;
+}
 
 static void usage(FILE *out)
 {

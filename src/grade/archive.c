@@ -221,6 +221,10 @@ static int unpack_entry(struct sink *s, struct archive *a, struct archive_entry 
 	const char *raw = archive_entry_pathname(e);
 	char path[PATH_MAX];
 
+	/* "./" is the folder itself (tar -C dir . writes it first) */
+	if (raw && archive_entry_filetype(e) == AE_IFDIR && raw[strspn(raw, "./")] == '\0' &&
+	    !strstr(raw, ".."))
+		return 0;
 	if (!raw || clean_relative(raw, path, sizeof(path)) < 0)
 		return lv_err_set(err, "archive entry '%s' leaves the submission folder "
 				  "(absolute path or '..')", raw ? raw : "");

@@ -379,6 +379,19 @@ static int prepare_image(const struct assignment *a, const struct grade_request 
 	return 0;
 }
 
+int grade_prepare(const struct assignment *a, const struct grade_request *req, struct lv_err *err)
+{
+	char rootfs[PATH_MAX], layer[PATH_MAX];
+
+	if (!a->gradescope && !a->image)
+		return 0;
+	if (image_base(req, rootfs, err) < 0)
+		return -1;
+	if (a->gradescope)
+		return image_layer(req, a->dir, rootfs, "setup.sh", true, layer, err);
+	return a->setup ? image_layer(req, a->dir, rootfs, a->setup, false, layer, err) : 0;
+}
+
 /* Days late, rounded up, and the penalty they cost. */
 static void apply_late_policy(const struct assignment *a, const struct grade_request *req,
 			      struct grade_result *res)

@@ -73,6 +73,13 @@ int grade_run(const struct assignment *a, const struct grade_request *req,
 	      struct grade_result *res, struct lv_err *err);
 void grade_result_free(struct grade_result *res);
 
+/*
+ * Builds what grading a's submissions needs ahead of the first one: the
+ * Debian image and the assignment's setup layer (cached; nothing to do for
+ * an assignment on the host's files).  Progress goes to req->progress.
+ */
+int grade_prepare(const struct assignment *a, const struct grade_request *req, struct lv_err *err);
+
 /* results.json: Gradescope's fields plus Labvisor's (see docs/assignment-format.md). */
 char *grade_result_json(const struct assignment *a, const struct grade_result *res);
 
