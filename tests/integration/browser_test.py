@@ -50,9 +50,7 @@ def student_submits(ctx):
 
 @pt.with_ctx
 def ta_overrides_regrades_exports(ctx):
-    ctx.serve(workers=1)
-    student = ctx.client("student")
-    pt.wait_graded(student, pt.submit(student, 1, [pt.sum_c()]))
+    pt.graded_submission(ctx)
     ctx.flow("ta_overrides_regrades_exports")
 
 

@@ -236,6 +236,15 @@ def wait_graded(c, sid, timeout=120):
     raise AssertionError("FAILED: submission %d not graded in %d s: %s" % (sid, timeout, seen))
 
 
+def graded_submission(ctx, workers=1):
+    """A server with the student's reference submission graded: (student, id)."""
+    ctx.serve(workers=workers)
+    student = ctx.client("student")
+    sid = submit(student, 1, [sum_c()])
+    wait_graded(student, sid)
+    return student, sid
+
+
 def with_ctx(fn):
     def wrapped(ctx):
         try:
@@ -318,10 +327,7 @@ def forbidden(status, text):
 
 @with_ctx
 def authorization(ctx):
-    ctx.serve(workers=1)
-    student = ctx.client("student")
-    sid = submit(student, 1, [sum_c()])
-    wait_graded(student, sid)
+    student, sid = graded_submission(ctx)
     other = ctx.client("student2")
     for method, path, body in [
             ("GET", "/submissions/%d" % sid, None), ("GET", "/submissions/%d/files" % sid, None),
@@ -364,10 +370,7 @@ def authorization(ctx):
 
 @with_ctx
 def override_regrade_and_export(ctx):
-    ctx.serve(workers=2)
-    student = ctx.client("student")
-    sid = submit(student, 1, [sum_c()])
-    wait_graded(student, sid)
+    student, sid = graded_submission(ctx, workers=2)
     ta = ctx.client("ta")
     status, s, text = ta.call("POST", "/submissions/%d/override" % sid,
                               {"test": "two numbers", "points": 4, "comment": "Hard-coded answer, see line 3"})
