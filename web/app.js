@@ -298,8 +298,11 @@ async function submissionView(id) {
     view.push(h("h2", {}, "Tests"), testsTable(s, staff));
   }
   if (staff) {
-    view.push(h("p", {}, h("button", { class: "secondary", id: "regrade-one", onclick: async () => {
-      await api("POST", `/submissions/${s.id}/regrade`); toast("Regrade queued: see the assignment's preview"); } }, "Regrade")));
+    view.push(h("p", { class: "row" }, h("button", { class: "secondary", id: "regrade-one", onclick: async () => {
+      await api("POST", `/submissions/${s.id}/regrade`); toast("Regrade queued: see the assignment's preview"); } }, "Regrade"),
+      h("button", { class: "secondary", id: "choose", onclick: async () => {
+        await api("POST", `/assignments/${a.id}/choose`, { submission_id: s.id });
+        toast("The gradebook now uses this submission for this student"); } }, "Grade this submission (not the latest)")));
     const files = await api("GET", `/submissions/${id}/files`);
     view.push(h("h2", {}, "Files"), ...files.map((f) => h("details", {}, h("summary", {}, `${f.name} (${f.size} bytes)`),
       f.content !== undefined ? h("pre", {}, f.content) : h("p", { class: "muted" }, "binary or large file"))));

@@ -140,6 +140,9 @@ static void start_session(struct req *r, int64_t user_id, json_t *me)
 	struct db_val v[4];
 	struct lv_err err;
 
+	/* expired sessions go as new ones come */
+	db_query(r->db, "DELETE FROM sessions WHERE expires_ms < ?",
+		 (struct db_val[]){ DB_INT(store_now_ms()) }, 1, NULL, &err);
 	auth_new_token(sid);
 	auth_new_token(csrf);
 	auth_token_hash(sid, h);

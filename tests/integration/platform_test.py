@@ -321,6 +321,24 @@ def build_failure_is_the_students(ctx):
            "a build failure: 0 with the compiler's output shown", s["feedback"])
 
 
+@with_ctx
+def late_policy_applies(ctx):
+    ctx.serve(workers=1)
+    inst = ctx.client("instructor")
+    past = int((time.time() - 1.5 * 86400) * 1000)
+    status, a, text = inst.call("PATCH", "/assignments/1", {"deadline_ms": past})
+    expect(status == 200 and a["deadline_ms"] == past, "the instructor moves the deadline", text)
+    student = ctx.client("student")
+    s, _ = wait_graded(student, submit(student, 1, [sum_c()]))
+    names = [t["name"] for t in s["feedback"]["tests"]]
+    expect(s["late_days"] == 2 and AFTER_DUE in names and HIDDEN_TEST not in names,
+           "2 days late; after the deadline the after_due_date test shows, the hidden one not",
+           s["late_days"], names)
+    staff = ctx.client("ta").call("GET", "/submissions/%d" % s["id"])[1]
+    expect(staff["feedback"]["score"] == 80 and staff["feedback"]["labvisor"]["late_penalty_pct"] == 20,
+           "the late policy (10% a day) takes 20 points", staff["feedback"]["labvisor"])
+
+
 def forbidden(status, text):
     return status in (403, 404) and HIDDEN_TEST not in text and "sum.c" not in text
 
