@@ -514,8 +514,15 @@ def server_restart_loses_nothing(ctx):
     for sid in sids:
         s, _ = wait_graded(student, sid)
         expect(s["status"] == "graded", "submission %d survives the crash and is graded" % sid, s)
-    files = ctx.client("ta").call("GET", "/submissions/%d/files" % sids[0])[1]
+    ta = ctx.client("ta")
+    files = ta.call("GET", "/submissions/%d/files" % sids[0])[1]
     expect(files and files[0]["name"] == "sum.c", "with its files", files)
+    row = lambda: [r for r in ta.call("GET", "/assignments/1/gradebook")[1]
+                   if r["email"] == DEMO["student"][0]][0]
+    expect(row()["submission_id"] == sids[-1] and row()["submissions"] == 3,
+           "the gradebook counts the latest submission", row())
+    ta.call("POST", "/assignments/1/choose", {"submission_id": sids[0]})
+    expect(row()["submission_id"] == sids[0], "until the staff choose another", row())
 
 
 @with_ctx
