@@ -419,15 +419,16 @@ static int load_gradescope(struct assignment *a, const char *dir, struct lv_err 
 
 /* An archive is unpacked (safely, like a submission) into a scratch folder;
  * a single top-level folder in it is the assignment. */
-static int unpack_assignment(const char *file, struct assignment *a, char real[PATH_MAX],
-			     struct lv_err *err)
+static int unpack_assignment(const char *file, const char *scratch, struct assignment *a,
+			     char real[PATH_MAX], struct lv_err *err)
 {
 	struct unpack_caps caps = { .max_bytes = 1ull << 30, .max_files = 100000 };
-	char tmp[] = "/tmp/labvisor-assignment-XXXXXX", only[PATH_MAX];
+	char tmp[PATH_MAX - 256], only[PATH_MAX];
 	struct dirent *e;
 	int entries = 0;
 	DIR *d;
 
+	snprintf(tmp, sizeof(tmp), "%s/labvisor-assignment-XXXXXX", scratch);
 	if (!mkdtemp(tmp) || chmod(tmp, 0755) < 0)
 		return lv_err_sys(err, errno, "scratch folder for %s", file);
 	a->unpacked = strdup(tmp);
@@ -449,13 +450,19 @@ static int unpack_assignment(const char *file, struct assignment *a, char real[P
 
 int assignment_load(const char *dir, struct assignment *a, struct lv_err *err)
 {
+	return assignment_load_in(dir, "/tmp", a, err);
+}
+
+int assignment_load_in(const char *dir, const char *scratch, struct assignment *a,
+		       struct lv_err *err)
+{
 	char real[PATH_MAX], file[PATH_MAX + 32];
 	struct stat st;
 
 	memset(a, 0, sizeof(*a));
 	if (!realpath(dir, real) || stat(real, &st) < 0)
 		return lv_err_sys(err, errno, "assignment %s", dir);
-	if (S_ISREG(st.st_mode) && unpack_assignment(real, a, real, err) < 0)
+	if (S_ISREG(st.st_mode) && unpack_assignment(real, scratch, a, real, err) < 0)
 		return -1;
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		return lv_err_set(err, "assignment %s is neither a folder nor an archive", dir);

@@ -78,6 +78,9 @@ struct assignment {
  * or .tar.* of one.  Errors name file, line and field.
  */
 int assignment_load(const char *dir, struct assignment *a, struct lv_err *err);
+/* The same, an archive unpacked under scratch (assignment_load: /tmp). */
+int assignment_load_in(const char *dir, const char *scratch, struct assignment *a,
+		       struct lv_err *err);
 void assignment_free(struct assignment *a);
 
 const char *visibility_name(enum visibility v);

@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <sys/file.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -22,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "grade/archive.h"
 #include "grade/grade.h"
 #include "sandbox/sandbox.h"
 #include "store/store.h"
@@ -38,6 +41,8 @@ struct cached {
 struct worker {
 	const struct worker_config *cfg;
 	struct db *db;
+	char scratch[64];               /* this worker's, locked while it lives */
+	int scratch_lock;
 	struct cached cache[MAX_CACHED];
 	unsigned ncached;
 };
@@ -109,7 +114,7 @@ static struct assignment *assignment_for(struct worker *w, int64_t id, struct lv
 		snprintf(path, sizeof(path), "%s/%s", dir, db_cell(&r, 0, 1));
 		if (lv_mkdirs(dir, 0711, err) < 0 ||
 		    write_file(path, r.cell[0], r.len[0], err) < 0 ||
-		    assignment_load(path, &c->a, err) < 0)
+		    assignment_load_in(path, w->scratch, &c->a, err) < 0)
 			goto out;
 		c->id = id;
 		a = &c->a;
@@ -259,12 +264,11 @@ static int run_prepare(struct worker *w, const struct job *job, struct grade_req
 }
 
 /* The submission's stored archive, written where the engine can read it. */
-static int fetch_submission(struct worker *w, const struct job *job, char *path, size_t len,
-			    time_t *submitted_at, struct lv_err *err)
+static int fetch_submission(struct worker *w, const struct job *job, char *dir, char *path,
+			    size_t len, time_t *submitted_at, struct lv_err *err)
 {
 	struct db_val v[] = { DB_INT(job->submission_id) };
 	struct db_rows r;
-	char dir[PATH_MAX];
 	int rc;
 
 	if (db_query(w->db, "SELECT archive, archive_name, created_ms FROM submissions WHERE id = ?",
@@ -274,8 +278,7 @@ static int fetch_submission(struct worker *w, const struct job *job, char *path,
 		db_rows_free(&r);
 		return lv_err_set(err, "submission %lld is gone", (long long)job->submission_id);
 	}
-	snprintf(dir, sizeof(dir), "%s/submissions/%lld", w->cfg->work_dir,
-		 (long long)job->submission_id);
+	snprintf(dir, PATH_MAX, "%s/submission-%lld", w->scratch, (long long)job->submission_id);
 	snprintf(path, len, "%s/%s", dir, db_cell(&r, 0, 1));
 	*submitted_at = (time_t)(db_cell_int(&r, 0, 2) / 1000);
 	rc = lv_mkdirs(dir, 0711, err) < 0 ? -1 : write_file(path, r.cell[0], r.len[0], err);
@@ -285,7 +288,7 @@ static int fetch_submission(struct worker *w, const struct job *job, char *path,
 
 static int run_grade(struct worker *w, const struct job *job, struct grade_request *req)
 {
-	char path[PATH_MAX + 300];
+	char dir[PATH_MAX], path[PATH_MAX + 300];
 	struct grade_result res;
 	struct lv_err err;
 	struct assignment *a;
@@ -295,8 +298,12 @@ static int run_grade(struct worker *w, const struct job *job, struct grade_reque
 	if (job->kind == JOB_GRADE)
 		set_status(w, job->submission_id, "building");
 	a = assignment_for(w, job->assignment_id, &err);
-	if (!a || fetch_submission(w, job, path, sizeof(path), &req->submitted_at, &err) < 0 ||
-	    grade_run(a, (req->submission = path, req), &res, &err) < 0) {
+	dir[0] = '\0';
+	rc = !a || fetch_submission(w, job, dir, path, sizeof(path), &req->submitted_at, &err) < 0 ||
+	     grade_run(a, (req->submission = path, req), &res, &err) < 0 ? -1 : 0;
+	if (dir[0])
+		remove_tree(dir);
+	if (rc < 0) {
 		say(w->cfg, "job %lld: %s", (long long)job->id, err.msg);
 		return record_infra_error(w, job, err.msg);
 	}
@@ -325,8 +332,8 @@ static int run_grade(struct worker *w, const struct job *job, struct grade_reque
 static void run_job(struct worker *w, const struct job *job)
 {
 	struct progress p = { .w = w, .job = job };
-	/* scratch folders in /tmp, as for `labvisor grade` (work_root NULL) */
 	struct grade_request req = { .jobs = w->cfg->jobs ? w->cfg->jobs : 1, .cancel = &claim_lost,
+				     .work_root = w->scratch,
 				     .progress = on_progress, .progress_ctx = &p };
 	pid_t beat = start_heartbeat(w->cfg, job);
 	int rc = job->kind == JOB_PREPARE ? run_prepare(w, job, &req) : run_grade(w, job, &req);
@@ -347,6 +354,65 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Scratch folders (unpacked assignments, grading folders) live in one folder
+ * per worker under /tmp, 0711 like /tmp itself for the sandboxes' users.  Its
+ * lock file is held while the worker lives, so a worker can tell a killed
+ * worker's folder (lock free) from a running one's, and remove it.
+ */
+#define SCRATCH_PREFIX "/tmp/labvisor-worker-"
+
+static int scratch_open(struct worker *w, struct lv_err *err)
+{
+	char lock[96];
+
+	snprintf(w->scratch, sizeof(w->scratch), SCRATCH_PREFIX "XXXXXX");
+	if (!mkdtemp(w->scratch) || chmod(w->scratch, 0711) < 0)
+		return lv_err_sys(err, errno, "scratch folder %s", w->scratch);
+	char final[96];
+
+	/* locked before it is named "lock": a reaper never sees it unlocked */
+	snprintf(lock, sizeof(lock), "%s/lock.new", w->scratch);
+	snprintf(final, sizeof(final), "%s/lock", w->scratch);
+	w->scratch_lock = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (w->scratch_lock < 0 || flock(w->scratch_lock, LOCK_EX) < 0 || rename(lock, final) < 0)
+		return lv_err_sys(err, errno, "%s", lock);
+	return 0;
+}
+
+/* Removes the scratch folders of workers that are gone; returns how many. */
+static int scratch_reap(void)
+{
+	glob_t g;
+	int n = 0;
+
+	if (glob(SCRATCH_PREFIX "*/lock", 0, NULL, &g) != 0)
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		int fd = open(g.gl_pathv[i], O_RDWR | O_CLOEXEC);
+
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			*strrchr(g.gl_pathv[i], '/') = '\0';
+			remove_tree(g.gl_pathv[i]);
+			n++;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	globfree(&g);
+	return n;
+}
+
+/* What killed workers left on this machine: sandboxes' cgroups and state,
+ * scratch folders. */
+static void reap_dead_workers(const struct worker_config *cfg)
+{
+	struct lv_err err;
+
+	if (sandbox_cleanup(&err) > 0 || scratch_reap() > 0)
+		say(cfg, "removed what a stopped worker left behind");
+}
+
 int worker_run(const struct worker_config *cfg, struct lv_err *err)
 {
 	struct worker w = { .cfg = cfg };
@@ -361,9 +427,11 @@ int worker_run(const struct worker_config *cfg, struct lv_err *err)
 		db_close(w.db);
 		return -1;
 	}
-	/* What a killed worker's sandboxes left (their boxes' locks are free). */
-	if (sandbox_cleanup(err) > 0)
-		say(cfg, "removed what sandboxes of a stopped worker left behind");
+	reap_dead_workers(cfg);
+	if (scratch_open(&w, err) < 0) {
+		db_close(w.db);
+		return -1;
+	}
 	say(cfg, "worker %s: waiting for jobs", cfg->name);
 	while (!(cfg->stop && *cfg->stop) && (!cfg->max_jobs || done < cfg->max_jobs)) {
 		struct job job;
@@ -371,8 +439,7 @@ int worker_run(const struct worker_config *cfg, struct lv_err *err)
 
 		if (queue_requeue_stale(w.db, cfg->stale_ms, err) > 0) {
 			say(cfg, "took back jobs of a worker that stopped answering");
-			if (sandbox_cleanup(err) > 0)
-				say(cfg, "removed what its sandboxes left behind");
+			reap_dead_workers(cfg);
 		}
 		got = queue_claim(w.db, cfg->name, &job, err);
 		if (got < 0) {
@@ -390,6 +457,8 @@ int worker_run(const struct worker_config *cfg, struct lv_err *err)
 	for (unsigned i = 0; i < w.ncached; i++)
 		if (w.cache[i].id)
 			assignment_free(&w.cache[i].a);
+	remove_tree(w.scratch);
+	close(w.scratch_lock);
 	db_close(w.db);
 	return 0;
 }

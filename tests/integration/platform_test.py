@@ -200,12 +200,18 @@ class Ctx:
         return rows
 
     def close(self):
-        for p, log in self.workers:
+        """Stops everything the way an operator would (SIGTERM), so that what
+        is left behind afterwards is a defect."""
+        procs = [p for p, _ in self.workers] + ([self.server] if self.server else [])
+        for p in procs:
             if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
-        if self.server and self.server.poll() is None:
-            self.kill_server(signal.SIGKILL)
         if self.pg:
             self.pg.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -501,6 +507,9 @@ def worker_killed_midjob(ctx):
     leftovers = subprocess.run(["sh", "-c", "ls /sys/fs/cgroup/pids/labvisor/ 2>/dev/null | grep -c box; true"],
                                capture_output=True, text=True).stdout.strip()
     expect(leftovers in ("", "0"), "no sandbox cgroup is left behind", leftovers)
+    scratch = glob.glob("/tmp/labvisor-worker-*")
+    expect(len(scratch) == 1, "the killed worker's scratch folder is removed (the rescuer's stays)",
+           scratch)
 
 
 @with_ctx
