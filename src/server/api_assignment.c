@@ -70,8 +70,10 @@ void api_assignment_create(struct req *r)
 	if (!f || !archive_name_ok(f->filename))
 		return reply_error(r, 400, "upload the assignment as 'file': a .zip, .tar, .tar.gz "
 				   "or .tar.xz of its folder");
-	if (check_assignment(f, &a, &err) < 0)
+	if (check_assignment(f, &a, &err) < 0) {
+		assignment_free(&a);    /* what it unpacked before it failed */
 		return reply_error(r, 400, "invalid assignment: %s", err.msg);
+	}
 	na = (struct new_assignment){
 		.a = &a, .title = title && title->len ? title->data : NULL,
 		.data = f->data, .len = f->len, .name = f->filename,

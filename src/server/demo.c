@@ -90,8 +90,10 @@ static int add_example(struct db *db, int64_t course, int64_t instructor, const 
 	int64_t id;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (assignment_load(path, &a, err) < 0)
+	if (assignment_load(path, &a, err) < 0) {
+		assignment_free(&a);
 		return -1;
+	}
 	if (pack_folder(path, &data, &len, err) < 0) {
 		assignment_free(&a);
 		free(data);

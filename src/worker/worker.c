@@ -113,9 +113,12 @@ static struct assignment *assignment_for(struct worker *w, int64_t id, struct lv
 		snprintf(dir, sizeof(dir), "%s/assignments/%lld", w->cfg->work_dir, (long long)id);
 		snprintf(path, sizeof(path), "%s/%s", dir, db_cell(&r, 0, 1));
 		if (lv_mkdirs(dir, 0711, err) < 0 ||
-		    write_file(path, r.cell[0], r.len[0], err) < 0 ||
-		    assignment_load_in(path, w->scratch, &c->a, err) < 0)
+		    write_file(path, r.cell[0], r.len[0], err) < 0)
 			goto out;
+		if (assignment_load_in(path, w->scratch, &c->a, err) < 0) {
+			assignment_free(&c->a);
+			goto out;
+		}
 		c->id = id;
 		a = &c->a;
 	}

@@ -453,6 +453,8 @@ def instructor_course_upload_enrol(ctx):
     status, _, text = inst.call("POST", "/courses/%d/assignments" % cid,
                                 form=[("file", ("broken.tar.gz", tar_gz(broken)))])
     expect(status == 400 and "assignment.yaml" in text, "an invalid assignment is refused with where", text)
+    expect(not glob.glob("/tmp/labvisor-assignment-*") and not glob.glob("/tmp/labvisor-upload-*"),
+           "nothing of the refused upload is left in /tmp")
     status, a, text = inst.call("POST", "/courses/%d/assignments" % cid,
                                 form=[("file", ("c-sum.tar.gz", tar_gz(os.path.join(ctx.examples, "c-sum/")))),
                                       ("published", "1")])
