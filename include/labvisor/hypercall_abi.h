@@ -208,10 +208,10 @@ struct lv_hc_exit_stats {
 };
 
 /*
- * Exit reasons of the statistics.  Reasons 0..7 are exits that reached
- * the VMM (KVM_RUN returned), counted and timed by labvisor.  Reason 8
- * is every exit KVM handled in the kernel without returning to the VMM,
- * taken from KVM's binary statistics: counted, never timed.
+ * Exit reasons of the statistics.  Reasons 0..7, 9 and 10 are exits that
+ * reached the VMM (KVM_RUN returned), counted and timed by labvisor.
+ * Reason 8 is every exit KVM handled in the kernel without returning to the
+ * VMM, taken from KVM's binary statistics: counted, never timed.
  */
 enum lv_exit_reason {
 	LV_EXIT_CONSOLE   = 0,  /* port 0xE9 byte */
@@ -223,6 +223,8 @@ enum lv_exit_reason {
 	LV_EXIT_INTR      = 6,  /* KVM_RUN interrupted by a signal (timeout, stop) */
 	LV_EXIT_OTHER     = 7,  /* internal error, failed entry, anything else */
 	LV_EXIT_IN_KERNEL = 8,  /* handled inside KVM (count only) */
+	LV_EXIT_PVM_EMULATED = 9, /* PVM hosts: an instruction KVM refused, done by the VMM */
+	LV_EXIT_PVM_SYSCALL  = 10, /* PVM hosts: a user-mode syscall repaired by the VMM */
 	LV_EXIT_REASON_COUNT
 };
 

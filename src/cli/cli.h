@@ -8,6 +8,7 @@
 int cmd_vm(int argc, char **argv);
 int cmd_isolate(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 int cmd_serve(int argc, char **argv);           /* in labvisor-server */
 int cmd_worker(int argc, char **argv);          /* in labvisor-server */
 /* labvisor serve|worker: runs labvisor-server, installed beside labvisor. */

@@ -1,8 +1,11 @@
 /* labvisor vm run: command line over libvmm (src/vmm/vmm.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util/parse.h"
@@ -14,8 +17,17 @@ static void usage_vm(FILE *out)
 {
 	fprintf(out,
 		"Usage: labvisor vm run [OPTIONS] GUEST\n"
+		"       labvisor vm run [OPTIONS] --kernel FILE [--initrd FILE] [--append ARGS]\n"
 		"\n"
-		"Runs a bare guest under Labvisor's KVM monitor: an ELF64 x86-64 executable\n"
+		"Runs a guest under Labvisor's KVM monitor.\n"
+		"\n"
+		"A Linux guest (--kernel: a bzImage or a vmlinux, 64-bit boot protocol) gets\n"
+		"an in-kernel interrupt controller and PIT, an 8250 UART at 0x3f8 (IRQ 4) as\n"
+		"its console, a CMOS clock, and the command line \"console=ttyS0 reboot=t\n"
+		"panic=-1\" plus --append.  scripts/build-kernel builds a kernel for it.  On\n"
+		"PVM hosts (KVM without VT-x) a compatibility layer is on by default (--pvm).\n"
+		"\n"
+		"A bare guest is an ELF64 x86-64 executable\n"
 		"(segments at their physical addresses) or, with --format flat, a raw binary\n"
 		"loaded at guest-physical 0.  Guests start in 64-bit long mode with guest RAM\n"
 		"identity-mapped; vCPU i starts at the entry point with RDI=i, RSI=vCPU count\n"
@@ -31,9 +43,16 @@ static void usage_vm(FILE *out)
 		"                     hypercalls; paths cannot leave it\n"
 		"  --stats[=table|json]  print exit statistics to standard error at the end\n"
 		"  --timeout SEC      stop the guest after SEC seconds (fractions allowed)\n"
+		"  --kernel FILE      boot this Linux kernel instead of a bare GUEST\n"
+		"  --initrd FILE      its initramfs (an uncompressed cpio boots fastest)\n"
+		"  --append ARGS      more kernel command-line arguments\n"
+		"  --console stdio|none|FILE  where the guest's console goes (default stdio)\n"
+		"  --pvm auto|on|off  the PVM compatibility layer (default auto: on when the\n"
+		"                     host's KVM is PVM)\n"
 		"  -h, --help         show this help\n"
 		"\n"
-		"Exit status: 0 when every vCPU halted (each vCPU's RAX is reported); the\n"
+		"Exit status: 0 when every vCPU halted (each vCPU's RAX is reported), or a\n"
+		"Linux guest powered off or rebooted; 3 when a Linux guest's kernel panicked; the\n"
 		"guest's code when it called the exit hypercall; 1 on a guest fault (triple\n"
 		"fault, access to memory that does not exist, bad hypercall block); 2 when the\n"
 		"VM could not be started; 124 on --timeout; 125 on an internal VMM error.\n",
@@ -85,7 +104,8 @@ static const char *end_name(enum vmm_end end)
 	static const char *const names[] = {
 		[VMM_END_HALTED] = "halted", [VMM_END_EXIT] = "exit",
 		[VMM_END_TIMEOUT] = "timeout", [VMM_END_GUEST_FAULT] = "guest_fault",
-		[VMM_END_VMM_ERROR] = "vmm_error",
+		[VMM_END_VMM_ERROR] = "vmm_error", [VMM_END_POWEROFF] = "poweroff",
+		[VMM_END_REBOOT] = "reboot", [VMM_END_PANIC] = "panic",
 	};
 	return names[end];
 }
@@ -94,7 +114,10 @@ static const char *end_name(enum vmm_end end)
 static int exit_status(const struct vmm_result *res)
 {
 	switch (res->end) {
-	case VMM_END_HALTED:      return 0;
+	case VMM_END_HALTED:
+	case VMM_END_POWEROFF:
+	case VMM_END_REBOOT:      return 0;
+	case VMM_END_PANIC:       return 3;
 	case VMM_END_EXIT:        return res->exit_code;
 	case VMM_END_GUEST_FAULT: return 1;
 	case VMM_END_TIMEOUT:     return 124;
@@ -134,8 +157,8 @@ static json_t *stats_json(const struct vmm_result *res)
 
 static void report_end(const struct vmm_result *res)
 {
-	if (res->end == VMM_END_EXIT && res->exit_code == 0)
-		return;                         /* a clean exit(0) says nothing */
+	if ((res->end == VMM_END_EXIT && res->exit_code == 0) || res->end == VMM_END_POWEROFF)
+		return;                         /* a clean exit(0) or poweroff says nothing */
 	if (res->end != VMM_END_HALTED) {
 		fprintf(stderr, "labvisor: %s\n", res->message);
 		return;
@@ -151,6 +174,23 @@ static void report_end(const struct vmm_result *res)
 
 #define CMD "vm run"
 
+/* --console stdio|none|FILE */
+static int open_console(const char *arg, struct vmm_config *cfg)
+{
+	int fd;
+
+	if (strcmp(arg, "stdio") == 0) {
+		cfg->console_fd = STDOUT_FILENO;
+		return 0;
+	}
+	fd = open(strcmp(arg, "none") == 0 ? "/dev/null" : arg,
+		  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cli_error(CMD, "--console %s: %s", arg, strerror(errno));
+	cfg->console_fd = fd;
+	return 0;
+}
+
 static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 			     enum stats_mode *stats)
 {
@@ -161,11 +201,17 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 		{ "share", required_argument, NULL, 's' },
 		{ "stats", optional_argument, NULL, 'S' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "pvm", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static const char *const formats[] = { "elf", "flat", NULL };
 	static const char *const stats_modes[] = { "table", "json", NULL };
+	static const char *const pvm_modes[] = { "auto", "on", "off", NULL };
 	unsigned long n;
 	int c, i;
 
@@ -201,6 +247,18 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 				return cli_error(CMD, "--timeout: '%s' is not a positive number "
 						 "of seconds", optarg);
 			break;
+		case 'k': cfg->kernel_path = optarg; break;
+		case 'i': cfg->initrd_path = optarg; break;
+		case 'a': cfg->cmdline = optarg; break;
+		case 'P':
+			if ((i = cli_choice(optarg, pvm_modes)) < 0)
+				return cli_error(CMD, "--pvm takes auto, on or off, not '%s'", optarg);
+			cfg->pvm = (enum vmm_pvm)i;
+			break;
+		case 'C':
+			if (open_console(optarg, cfg) < 0)
+				return -1;
+			break;
 		case 'h':
 			usage_vm(stdout);
 			return 1;
@@ -208,6 +266,12 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 			return cli_error(CMD, "try 'labvisor vm run --help'");
 		}
 	}
+	if (cfg->kernel_path && optind == argc)
+		return 0;
+	if (cfg->kernel_path)
+		return cli_error(CMD, "--kernel and a GUEST file exclude each other");
+	if (cfg->initrd_path || cfg->cmdline)
+		return cli_error(CMD, "--initrd and --append go with --kernel");
 	if (optind != argc - 1)
 		return cli_error(CMD, "expected one GUEST file; try 'labvisor vm run --help'");
 	cfg->guest_path = argv[optind];

@@ -19,6 +19,7 @@ static const struct {
 	{ "vm", cmd_vm, "run guests under Labvisor's own KVM monitor" },
 	{ "isolate", cmd_isolate, "run a program in a namespaces + cgroups + seccomp sandbox" },
 	{ "grade", cmd_grade, "build and test a submission against an assignment" },
+	{ "image", cmd_image, "build a Linux guest's initramfs" },
 	{ "serve", cmd_platform, "the web UI and API, with grading workers (--demo to try it)" },
 	{ "worker", cmd_platform, "a grading worker for a platform's database" },
 };

@@ -14,6 +14,8 @@ static const char *const reason_names[LV_EXIT_REASON_COUNT] = {
 	[LV_EXIT_INTR]      = "signal",
 	[LV_EXIT_OTHER]     = "other",
 	[LV_EXIT_IN_KERNEL] = "in_kernel",
+	[LV_EXIT_PVM_EMULATED] = "pvm_emulated",
+	[LV_EXIT_PVM_SYSCALL] = "pvm_syscall",
 };
 
 const char *vmm_exit_reason_name(unsigned reason)
@@ -44,7 +46,9 @@ void exit_stats_finish(struct vmm_stats *s)
 {
 	uint64_t kvm_exits, vmm_exits = 0;
 
-	for (unsigned r = 0; r < LV_EXIT_IN_KERNEL; r++) {
+	for (unsigned r = 0; r < LV_EXIT_REASON_COUNT; r++) {
+		if (r == LV_EXIT_IN_KERNEL)
+			continue;
 		s->reported[r] = true;
 		s->timed[r] = true;
 		/* Signals seen before guest entry (immediate_exit) are no VM exit. */

@@ -31,6 +31,13 @@ static inline void exit_time(struct exit_counters *c, unsigned reason, uint64_t 
 	__atomic_store_n(&c->cycles[reason], c->cycles[reason] + cycles, __ATOMIC_RELAXED);
 }
 
+/* An exit counted under one reason that turned out to be another (and its time with it). */
+static inline void exit_move(struct exit_counters *c, unsigned from, unsigned to)
+{
+	__atomic_store_n(&c->count[from], c->count[from] - 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->count[to], c->count[to] + 1, __ATOMIC_RELAXED);
+}
+
 void exit_counters_add_to(const struct exit_counters *c, struct vmm_stats *sum);
 
 /* A vCPU's KVM binary statistics file, reduced to the counters we read. */

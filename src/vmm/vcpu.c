@@ -12,6 +12,7 @@
 #include <x86intrin.h>
 
 #include "hypercall.h"
+#include "pvm_compat.h"
 #include "vm.h"
 #include "x86_cpu.h"
 
@@ -54,12 +55,30 @@ static unsigned exit_reason(const struct kvm_run *run)
 	}
 }
 
+/* A Linux guest's ports: the PC's devices (pc_io.c). */
+static enum step handle_pc_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
+	for (unsigned i = 0; i < run->io.count; i++, data += run->io.size)
+		if (pc_io(&v->vm->io, run->io.port, out, data, run->io.size) == PC_IO_RESET) {
+			vm_stop(v->vm, VMM_END_REBOOT, "the guest rebooted (i8042 reset)");
+			return STEP_STOP;
+		}
+	return STEP_CONTINUE;
+}
+
 static enum step handle_io(struct vcpu *v, unsigned reason)
 {
 	struct kvm_run *run = v->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	size_t bytes = (size_t)run->io.size * run->io.count;
 	uint32_t gpa;
+
+	if (v->vm->is_linux)
+		return handle_pc_io(v);
 
 	switch (reason) {
 	case LV_EXIT_HYPERCALL:
@@ -99,11 +118,24 @@ static enum step handle_mmio(struct vcpu *v)
 	return STEP_STOP;
 }
 
-static enum step handle_internal_error(struct vcpu *v)
+static enum step handle_internal_error(struct vcpu *v, unsigned *reason)
 {
 	struct kvm_run *run = v->run;
 	char what[400];
 	int n;
+
+	if (v->vm->pvm && run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+		unsigned handled_as;
+		int rc = pvm_handle_emulation_failure(v, what, sizeof(what), &handled_as);
+
+		if (rc > 0) {
+			exit_move(&v->ctr, *reason, handled_as);
+			*reason = handled_as;
+			return STEP_CONTINUE;
+		}
+		stop_with_regs(v, rc < 0 ? VMM_END_VMM_ERROR : VMM_END_GUEST_FAULT, what);
+		return STEP_STOP;
+	}
 
 	n = snprintf(what, sizeof(what), "KVM internal error (suberror %u)",
 		     run->internal.suberror);
@@ -126,19 +158,31 @@ static enum step handle_internal_error(struct vcpu *v)
 	return STEP_STOP;
 }
 
-static enum step handle_exit(struct vcpu *v, unsigned reason)
+/* A Linux guest's triple fault: reboot=t's way to reboot, or the end of a panic. */
+static enum step linux_shutdown(struct vcpu *v)
+{
+	if (v->vm->io.uart.panicked)
+		vm_stop(v->vm, VMM_END_PANIC, "the guest kernel panicked (see its console)");
+	else
+		vm_stop(v->vm, VMM_END_REBOOT, "the guest rebooted (triple fault)");
+	return STEP_STOP;
+}
+
+static enum step handle_exit(struct vcpu *v, unsigned *reason)
 {
 	struct kvm_run *run = v->run;
 	char what[128];
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-		return handle_io(v, reason);
+		return handle_io(v, *reason);
 	case KVM_EXIT_MMIO:
 		return handle_mmio(v);
 	case KVM_EXIT_HLT:
 		return STEP_HALT;
 	case KVM_EXIT_SHUTDOWN:
+		if (v->vm->is_linux)
+			return linux_shutdown(v);
 		stop_with_regs(v, VMM_END_GUEST_FAULT,
 			       "guest fault: triple fault (shutdown); an exception the guest "
 			       "did not handle");
@@ -146,7 +190,7 @@ static enum step handle_exit(struct vcpu *v, unsigned reason)
 	case KVM_EXIT_INTR:
 		return STEP_CONTINUE;
 	case KVM_EXIT_INTERNAL_ERROR:
-		return handle_internal_error(v);
+		return handle_internal_error(v, reason);
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(what, sizeof(what), "KVM could not enter the guest (hardware reason %#llx)",
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
@@ -168,6 +212,28 @@ static void record_halt(struct vcpu *v)
 		v->halt_rax = regs.rax;
 }
 
+/*
+ * Every LINUX_TICK_MS (vm.c): a vCPU halted with interrupts off is a guest
+ * that powered off ("System halted"); on PVM hosts, the #PF hook follows
+ * the guest's IDT.  True when the run ended.
+ */
+static bool linux_tick(struct vcpu *v)
+{
+	struct kvm_mp_state mp;
+	struct kvm_regs regs;
+
+	if (v->vm->pvm)
+		pvm_hook_page_faults(v);
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0 || mp.mp_state != KVM_MP_STATE_HALTED ||
+	    ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || (regs.rflags & (1u << 9)))
+		return false;
+	if (v->vm->io.uart.panicked)
+		vm_stop(v->vm, VMM_END_PANIC, "the guest kernel panicked (see its console)");
+	else
+		vm_stop(v->vm, VMM_END_POWEROFF, "the guest powered off (halted with interrupts off)");
+	return true;
+}
+
 static void run_loop(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -182,6 +248,10 @@ static void run_loop(struct vcpu *v)
 		if (rc < 0 && (errno == EINTR || errno == EAGAIN)) {
 			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 			exit_count(&v->ctr, LV_EXIT_INTR);
+			if (vm->is_linux && linux_tick(v))
+				return;
+			if (atomic_load_explicit(&vm->stopping, memory_order_acquire))
+				x86_format_regs(v->fd, v->regs_at_stop, sizeof(v->regs_at_stop));
 			continue;
 		}
 		if (rc < 0) {
@@ -191,7 +261,7 @@ static void run_loop(struct vcpu *v)
 		}
 		reason = exit_reason(v->run);
 		exit_count(&v->ctr, reason);
-		step = handle_exit(v, reason);
+		step = handle_exit(v, &reason);
 		exit_time(&v->ctr, reason, __rdtsc() - t0);
 		if (step == STEP_HALT) {
 			record_halt(v);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "guest_image.h"
+#include "pvm_compat.h"
 #include "x86_cpu.h"
 
 #define GIB (1ull << 30)
@@ -101,13 +102,13 @@ static int check_config(const struct vmm_config *cfg, struct lv_err *err)
 				  (unsigned long long)cfg->mem_size);
 	if (cfg->cpus < 1 || cfg->cpus > VMM_MAX_CPUS)
 		return lv_err_set(err, "vCPU count must be 1..%d (got %u)", VMM_MAX_CPUS, cfg->cpus);
-	if ((uint64_t)cfg->cpus * VMM_STACK_SIZE >= cfg->mem_size)
+	if (!cfg->kernel_path && (uint64_t)cfg->cpus * VMM_STACK_SIZE >= cfg->mem_size)
 		return lv_err_set(err, "%u vCPUs need %u KiB of stack each: give more --mem",
 				  cfg->cpus, VMM_STACK_SIZE >> 10);
 	return 0;
 }
 
-static uint8_t *read_guest_file(const char *path, size_t *size, struct lv_err *err)
+uint8_t *vm_read_file(const char *what, const char *path, size_t *size, struct lv_err *err)
 {
 	uint8_t *buf = NULL;
 	struct stat st;
@@ -115,16 +116,16 @@ static uint8_t *read_guest_file(const char *path, size_t *size, struct lv_err *e
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
-		lv_err_sys(err, errno, "guest %s", path);
+		lv_err_sys(err, errno, "%s %s", what, path);
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_GUEST_FILE) {
-		lv_err_set(err, "guest %s: not a regular file of at most 1 GiB", path);
+		lv_err_set(err, "%s %s: not a regular file of at most 1 GiB", what, path);
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
-		lv_err_sys(err, ENOMEM, "guest %s", path);
+		lv_err_sys(err, ENOMEM, "%s %s", what, path);
 		goto out;
 	}
 	while (done < (size_t)st.st_size) {
@@ -133,7 +134,7 @@ static uint8_t *read_guest_file(const char *path, size_t *size, struct lv_err *e
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			lv_err_sys(err, n < 0 ? errno : EIO, "reading guest %s", path);
+			lv_err_sys(err, n < 0 ? errno : EIO, "reading %s %s", what, path);
 			free(buf);
 			buf = NULL;
 			goto out;
@@ -196,7 +197,7 @@ static int load_guest(struct vm *vm, struct guest_image *img, struct lv_err *err
 	const struct vmm_config *cfg = vm->cfg;
 	uint64_t stacks = (uint64_t)cfg->cpus * VMM_STACK_SIZE;
 	size_t size;
-	uint8_t *file = read_guest_file(cfg->guest_path, &size, err);
+	uint8_t *file = vm_read_file("guest", cfg->guest_path, &size, err);
 	int rc;
 
 	if (!file)
@@ -246,12 +247,13 @@ static int setup_memory(struct vm *vm, struct lv_err *err)
 static int create_vcpu(struct vm *vm, struct vcpu *v, unsigned id, uint64_t entry,
 		       struct lv_err *err)
 {
+	/* bare: RDI = id, RSI = count, a stack each; Linux: RSI = the zero page */
 	struct x86_vcpu_start start = {
 		.sys_gpa = vm->sys_gpa,
 		.rip = entry,
-		.rsp = vm->mem.size - (uint64_t)id * VMM_STACK_SIZE,
-		.rdi = id,
-		.rsi = vm->ncpus,
+		.rsp = vm->is_linux ? LINUX_BOOT_STACK : vm->mem.size - (uint64_t)id * VMM_STACK_SIZE,
+		.rdi = vm->is_linux ? 0 : id,
+		.rsi = vm->is_linux ? LINUX_ZERO_PAGE : vm->ncpus,
 	};
 
 	v->vm = vm;
@@ -304,6 +306,34 @@ static int start_vcpus(struct vm *vm, struct lv_err *err)
 	return rc ? -1 : 0;
 }
 
+/*
+ * A Linux guest's vCPUs halt inside KVM (the in-kernel LAPIC wakes them), so
+ * a powered-off guest ("System halted": HLT with interrupts off) never exits
+ * by itself: every LINUX_TICK_MS each vCPU is kicked out of KVM_RUN to look
+ * (vcpu.c).  Called with vm->lock held; true when the --timeout passed.
+ */
+#define LINUX_TICK_MS 200
+
+static bool wait_linux_tick(struct vm *vm, const struct timespec *deadline)
+{
+	struct timespec tick;
+
+	clock_gettime(CLOCK_MONOTONIC, &tick);
+	tick.tv_nsec += LINUX_TICK_MS * 1000000L;
+	if (tick.tv_nsec >= 1000000000L) {
+		tick.tv_sec++;
+		tick.tv_nsec -= 1000000000L;
+	}
+	if (vm->cfg->timeout_sec > 0 && (tick.tv_sec > deadline->tv_sec ||
+	    (tick.tv_sec == deadline->tv_sec && tick.tv_nsec > deadline->tv_nsec)))
+		return pthread_cond_timedwait(&vm->changed, &vm->lock, deadline) == ETIMEDOUT;
+	if (pthread_cond_timedwait(&vm->changed, &vm->lock, &tick) == ETIMEDOUT)
+		for (unsigned i = 0; i < vm->ncpus; i++)
+			if (vm->vcpus[i].started)
+				pthread_kill(vm->vcpus[i].thread, SIGUSR1);
+	return false;
+}
+
 static void wait_for_end(struct vm *vm)
 {
 	struct timespec deadline;
@@ -318,7 +348,9 @@ static void wait_for_end(struct vm *vm)
 	}
 	pthread_mutex_lock(&vm->lock);
 	while (vm->running > 0 && !timed_out) {
-		if (vm->cfg->timeout_sec > 0)
+		if (vm->is_linux)
+			timed_out = wait_linux_tick(vm, &deadline);
+		else if (vm->cfg->timeout_sec > 0)
 			timed_out = pthread_cond_timedwait(&vm->changed, &vm->lock, &deadline) == ETIMEDOUT;
 		else
 			pthread_cond_wait(&vm->changed, &vm->lock);
@@ -346,6 +378,10 @@ static void fill_result(struct vm *vm, struct vmm_result *res)
 		res->end = vm->end;
 		res->exit_code = vm->exit_code;
 		snprintf(res->message, sizeof(res->message), "%s", vm->message);
+		if (vm->end == VMM_END_TIMEOUT && vm->vcpus[0].regs_at_stop[0])
+			snprintf(res->message + strlen(res->message),
+				 sizeof(res->message) - strlen(res->message), " (vcpu 0: %s)",
+				 vm->vcpus[0].regs_at_stop);
 	} else {
 		res->end = VMM_END_HALTED;
 		snprintf(res->message, sizeof(res->message), "all %u vCPU(s) halted", vm->ncpus);
@@ -378,11 +414,38 @@ static void vm_destroy(struct vm *vm)
 	pthread_cond_destroy(&vm->changed);
 }
 
+/* The PC a Linux guest expects: in-kernel PIC, IOAPIC and LAPIC, a PIT, our ports. */
+static int setup_linux(struct vm *vm, struct guest_image *img, struct lv_err *err)
+{
+	struct kvm_pit_config pit = { .flags = 0 };
+	const struct vmm_config *cfg = vm->cfg;
+
+	ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul);      /* VMX needs it; others ignore it */
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return lv_err_sys(err, errno, "KVM_CREATE_IRQCHIP");
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return lv_err_sys(err, errno, "KVM_CREATE_PIT2");
+	char cmdline[LINUX_CMDLINE_MAX + 256];
+
+	/* ours first, so that --append can override any of it */
+	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 reboot=t panic=-1%s%s%s%s",
+		 vm->pvm ? " " : "", vm->pvm ? pvm_cmdline() : "", cfg->cmdline ? " " : "",
+		 cfg->cmdline ? cfg->cmdline : "");
+	if (linux_load(&vm->mem, cfg->kernel_path, cfg->initrd_path, cmdline, &vm->boot, err) < 0)
+		return -1;
+	pc_io_init(&vm->io, vm->vm_fd, cfg->console_fd);
+	img->entry = vm->boot.entry;
+	img->end = vm->boot.kernel_end;
+	return 0;
+}
+
 static int vm_create(struct vm *vm, struct lv_err *err)
 {
 	struct guest_image img;
 
-	if (open_kvm(vm, err) < 0 || setup_memory(vm, err) < 0 || load_guest(vm, &img, err) < 0)
+	if (open_kvm(vm, err) < 0 || setup_memory(vm, err) < 0)
+		return -1;
+	if (vm->is_linux ? setup_linux(vm, &img, err) < 0 : load_guest(vm, &img, err) < 0)
 		return -1;
 	if (vm->cfg->share_dir && pvfs_create(vm->cfg->share_dir, &vm->fs, err) < 0)
 		return -1;
@@ -402,7 +465,11 @@ static int vm_create(struct vm *vm, struct lv_err *err)
 
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct lv_err *err)
 {
-	struct vm vm = { .cfg = cfg, .kvm_fd = -1, .vm_fd = -1, .ncpus = cfg->cpus };
+	struct vm vm = { .cfg = cfg, .kvm_fd = -1, .vm_fd = -1, .ncpus = cfg->cpus,
+			 .is_linux = cfg->kernel_path != NULL };
+
+	vm.pvm = vm.is_linux && (cfg->pvm == VMM_PVM_ON ||
+			      (cfg->pvm == VMM_PVM_AUTO && pvm_host_detected()));
 	pthread_condattr_t ca;
 	int rc;
 

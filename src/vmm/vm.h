@@ -9,8 +9,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "boot_linux.h"
 #include "exit_stats.h"
 #include "guest_mem.h"
+#include "pc_io.h"
 #include "pvfs.h"
 #include "vmm.h"
 
@@ -27,6 +29,7 @@ struct vcpu {
 	struct kvm_stats_reader kstats;
 	bool halted;
 	uint64_t halt_rax;
+	char regs_at_stop[320];     /* where it was when a timeout or a stop took it out */
 };
 
 struct vm {
@@ -38,6 +41,11 @@ struct vm {
 	size_t run_size;
 	struct kvm_cpuid2 *cpuid;
 	struct pvfs *fs;            /* NULL without --share */
+	bool is_linux;              /* a Linux guest: irqchip, PIT, PC ports */
+	bool pvm;                   /* the PVM compatibility layer is on */
+	struct pc_io io;            /* Linux guests only */
+	struct linux_boot boot;
+	uint64_t pf_hook_gva;       /* PVM: where the #PF entry's NOP became a trap (0: none) */
 	uint64_t tsc_khz;
 	uint64_t start_ns;
 	unsigned ncpus;
@@ -70,5 +78,8 @@ void *vcpu_thread(void *arg);
 void vm_collect_stats(struct vm *vm, struct vmm_stats *out);
 
 uint64_t vm_now_ns(void);
+
+/* A whole file (at most 1 GiB) in memory; `what` names it in errors. */
+uint8_t *vm_read_file(const char *what, const char *path, size_t *size, struct lv_err *err);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * libvmm: Labvisor's KVM monitor for bare guests.  The one public header of
+ * libvmm: Labvisor's KVM monitor, for bare guests and Linux guests.  The one public header of
  * the vmm layer: it knows nothing of courses, only guests and VM settings.
  *
  *   struct vmm_config cfg = vmm_config_default();
@@ -27,8 +27,13 @@
 
 enum vmm_format { VMM_FORMAT_AUTO, VMM_FORMAT_ELF, VMM_FORMAT_FLAT };
 
+enum vmm_pvm { VMM_PVM_AUTO, VMM_PVM_ON, VMM_PVM_OFF };
+
 struct vmm_config {
-	const char *guest_path;
+	const char *guest_path;         /* a bare guest, or NULL with kernel_path */
+	/* A Linux guest (boot_linux.h): bzImage or vmlinux, optional initrd. */
+	const char *kernel_path, *initrd_path, *cmdline;
+	enum vmm_pvm pvm;               /* the PVM compatibility layer (pvm_compat.h) */
 	enum vmm_format format;
 	uint64_t mem_size;      /* bytes, multiple of 4 KiB */
 	unsigned cpus;
@@ -45,6 +50,9 @@ enum vmm_end {
 	VMM_END_TIMEOUT,        /* --timeout elapsed */
 	VMM_END_GUEST_FAULT,    /* triple fault, bad memory access, bad hypercall block */
 	VMM_END_VMM_ERROR,      /* KVM or the host failed us mid-run */
+	VMM_END_POWEROFF,       /* Linux: halted with interrupts off ("System halted") */
+	VMM_END_REBOOT,         /* Linux: triple fault after reboot=t, or the i8042 reset */
+	VMM_END_PANIC,          /* Linux: the kernel panicked (its console said so) */
 };
 
 /* Exit statistics summed over all vCPUs. */

@@ -28,8 +28,9 @@
 #define GIB (1ull << 30)
 #define MIB2 (2ull << 20)
 
-#define SEL_CODE 0x08
-#define SEL_DATA 0x10
+/* Linux's 64-bit boot protocol wants __BOOT_CS 0x10 and __BOOT_DS 0x18. */
+#define SEL_CODE 0x10
+#define SEL_DATA 0x18
 
 uint64_t x86_sys_area_size(uint64_t map_top)
 {
@@ -45,7 +46,8 @@ void x86_build_sys_area(uint8_t *sys, uint64_t sys_gpa, uint64_t map_top)
 	const uint64_t tbl = PTE_P | PTE_RW | PTE_A;
 
 	gdt[0] = 0;
-	gdt[SEL_CODE / 8] = 0x00af9b000000ffffull;  /* 64-bit code, DPL 0, accessed */
+	gdt[1] = 0x00af9b000000ffffull;             /* 64-bit code, DPL 0, accessed */
+	gdt[SEL_CODE / 8] = 0x00af9b000000ffffull;
 	gdt[SEL_DATA / 8] = 0x00cf93000000ffffull;  /* data, read/write, accessed */
 
 	pml4[0] = (sys_gpa + X86_SYS_PDPT) | tbl;
@@ -108,7 +110,7 @@ int x86_setup_vcpu(int vcpu_fd, const struct kvm_cpuid2 *cpuid,
 	set_seg(&sregs.ds, SEL_DATA, 3, 0);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.gdt.base = st->sys_gpa + X86_SYS_GDT;
-	sregs.gdt.limit = 3 * 8 - 1;
+	sregs.gdt.limit = 4 * 8 - 1;
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0;    /* any exception escalates to a triple fault */
 	sregs.cr3 = st->sys_gpa + X86_SYS_PML4;

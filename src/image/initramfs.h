@@ -1,0 +1,20 @@
+/* libimage: building guest images (an initramfs for Linux guests). */
+#ifndef LV_IMAGE_INITRAMFS_H
+#define LV_IMAGE_INITRAMFS_H
+
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct initramfs_opts {
+	const char *output;             /* the cpio file written */
+	const char *const *programs;    /* host programs to add with their libraries */
+	size_t nprograms;
+	const char *init_script;        /* run at boot as /etc/labvisor/start.sh, or NULL */
+	const char *agent;              /* installed as /sbin/labvisor-agent, or NULL */
+};
+
+/* Writes the initramfs; on error nothing is left at o->output. */
+int initramfs_build(const struct initramfs_opts *o, struct lv_err *err);
+
+#endif
