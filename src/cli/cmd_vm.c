@@ -46,7 +46,9 @@ static void usage_vm(FILE *out)
 		"  --kernel FILE      boot this Linux kernel instead of a bare GUEST\n"
 		"  --initrd FILE      its initramfs (an uncompressed cpio boots fastest)\n"
 		"  --append ARGS      more kernel command-line arguments\n"
-		"  --console stdio|none|FILE  where the guest's console goes (default stdio)\n"
+		"  --console stdio|none|FILE  where the guest's console goes (default stdio:\n"
+		"                     standard input types into it too; on a terminal in raw\n"
+		"                     mode, Ctrl-] leaves)\n"
 		"  --pvm auto|on|off  the PVM compatibility layer (default auto: on when the\n"
 		"                     host's KVM is PVM)\n"
 		"  -h, --help         show this help\n"
@@ -181,8 +183,10 @@ static int open_console(const char *arg, struct vmm_config *cfg)
 
 	if (strcmp(arg, "stdio") == 0) {
 		cfg->console_fd = STDOUT_FILENO;
+		cfg->console_input = true;
 		return 0;
 	}
+	cfg->console_input = false;
 	fd = open(strcmp(arg, "none") == 0 ? "/dev/null" : arg,
 		  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -282,6 +286,8 @@ static int cmd_vm_run(int argc, char **argv)
 {
 	struct vmm_config cfg = vmm_config_default();
 	enum stats_mode stats = STATS_NONE;
+
+	cfg.console_input = true;       /* --console stdio, the default */
 	struct vmm_result res;
 	struct lv_err err;
 	int rc = parse_run_options(argc, argv, &cfg, &stats);

@@ -161,3 +161,13 @@ unsigned serial_input(struct serial8250 *s, const uint8_t *buf, unsigned len)
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
+
+bool serial_listening(struct serial8250 *s)
+{
+	bool on;
+
+	pthread_mutex_lock(&s->lock);
+	on = s->ier & IER_RDI;
+	pthread_mutex_unlock(&s->lock);
+	return on;
+}

@@ -32,6 +32,9 @@ struct serial8250 {
 void serial_init(struct serial8250 *s, int vm_fd, int out_fd);
 /* A port access in [SERIAL_BASE, SERIAL_BASE + 8). */
 void serial_io(struct serial8250 *s, uint16_t port, bool is_write, uint8_t *data);
+/* Whether the guest has the receiver's interrupt on (someone opened the port:
+ * bytes sent before that would be thrown away by the driver's FIFO reset). */
+bool serial_listening(struct serial8250 *s);
 /* Bytes typed at the console; returns how many fitted. */
 unsigned serial_input(struct serial8250 *s, const uint8_t *buf, unsigned len);
 

@@ -486,7 +486,10 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct lv_err 
 	rc = vm_create(&vm, err);
 	if (rc == 0) {
 		start_vcpus(&vm, err);
+		if (vm.is_linux && cfg->console_input)
+			console_in_start(&vm.console, &vm);
 		wait_for_end(&vm);
+		console_in_stop(&vm.console);
 		fill_result(&vm, res);
 	}
 	vm_destroy(&vm);

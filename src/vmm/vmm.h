@@ -40,6 +40,7 @@ struct vmm_config {
 	const char *share_dir;  /* NULL: the file hypercalls return -LV_ENODEV */
 	double timeout_sec;     /* 0: none */
 	int console_fd;         /* where guest console bytes go */
+	bool console_input;     /* Linux guests: standard input types into the console */
 };
 
 struct vmm_config vmm_config_default(void);

@@ -34,10 +34,11 @@ class Ctx:
         expect(p.returncode == 0, "labvisor image build", p.stderr)
         return out
 
-    def boot(self, initrd, append, *extra, timeout=300):
+    def boot(self, initrd, append, *extra, timeout=300, stdin=""):
         argv = [self.labvisor, "vm", "run", "--kernel", self.kernel, "--initrd", initrd,
                 "--mem", "64M", "--append", append, "--timeout", str(timeout), *extra]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 60)
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 60,
+                              input=stdin)
 
 
 def make_ctx(a):
@@ -63,6 +64,14 @@ def starter_script_runs(ctx):
     expect(p.returncode == 0 and "starter: student7 0" in p.stdout,
            "the starter script runs at boot, as root, with the hostname set", p.stdout[-3000:],
            p.stderr[-2000:])
+
+
+@case
+def console_input_reaches_the_shell(ctx):
+    p = ctx.boot(ctx.initramfs(), "", stdin="echo typed-$((6*7))\npoweroff -f\n")
+    expect(p.returncode == 0 and "typed-42" in p.stdout,
+           "standard input types into the guest's console shell", p.returncode,
+           p.stdout[-3000:], p.stderr[-2000:])
 
 
 @case
