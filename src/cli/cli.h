@@ -6,6 +6,7 @@
 #define LV_EXIT_USAGE 2         /* bad command line or unusable input */
 
 int cmd_vm(int argc, char **argv);
+int cmd_vm_ctl(int argc, char **argv);    /* vm list|stats|stop */
 int cmd_isolate(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
 int cmd_image(int argc, char **argv);

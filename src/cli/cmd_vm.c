@@ -18,6 +18,7 @@ static void usage_vm(FILE *out)
 	fprintf(out,
 		"Usage: labvisor vm run [OPTIONS] GUEST\n"
 		"       labvisor vm run [OPTIONS] --kernel FILE [--initrd FILE] [--append ARGS]\n"
+		"       labvisor vm list | stats NAME | stop NAME   (VMs started with --name)\n"
 		"\n"
 		"Runs a guest under Labvisor's KVM monitor.\n"
 		"\n"
@@ -49,6 +50,8 @@ static void usage_vm(FILE *out)
 		"  --console stdio|none|FILE  where the guest's console goes (default stdio:\n"
 		"                     standard input types into it too; on a terminal in raw\n"
 		"                     mode, Ctrl-] leaves)\n"
+		"  --name NAME        a control socket in the runtime folder (/run/labvisor/vms\n"
+		"                     as root): `labvisor vm list/stats/stop` reach the VM\n"
 		"  --pvm auto|on|off  the PVM compatibility layer (default auto: on when the\n"
 		"                     host's KVM is PVM)\n"
 		"  -h, --help         show this help\n"
@@ -108,6 +111,7 @@ static const char *end_name(enum vmm_end end)
 		[VMM_END_TIMEOUT] = "timeout", [VMM_END_GUEST_FAULT] = "guest_fault",
 		[VMM_END_VMM_ERROR] = "vmm_error", [VMM_END_POWEROFF] = "poweroff",
 		[VMM_END_REBOOT] = "reboot", [VMM_END_PANIC] = "panic",
+		[VMM_END_STOPPED] = "stopped",
 	};
 	return names[end];
 }
@@ -118,7 +122,8 @@ static int exit_status(const struct vmm_result *res)
 	switch (res->end) {
 	case VMM_END_HALTED:
 	case VMM_END_POWEROFF:
-	case VMM_END_REBOOT:      return 0;
+	case VMM_END_REBOOT:
+	case VMM_END_STOPPED:     return 0;
 	case VMM_END_PANIC:       return 3;
 	case VMM_END_EXIT:        return res->exit_code;
 	case VMM_END_GUEST_FAULT: return 1;
@@ -210,6 +215,7 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 		{ "append", required_argument, NULL, 'a' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "pvm", required_argument, NULL, 'P' },
+		{ "name", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -252,6 +258,7 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 						 "of seconds", optarg);
 			break;
 		case 'k': cfg->kernel_path = optarg; break;
+		case 'N': cfg->name = optarg; break;
 		case 'i': cfg->initrd_path = optarg; break;
 		case 'a': cfg->cmdline = optarg; break;
 		case 'P':
@@ -316,10 +323,13 @@ int cmd_vm(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return cmd_vm_run(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "stats") == 0 ||
+			  strcmp(argv[1], "stop") == 0))
+		return cmd_vm_ctl(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage_vm(stdout);
 		return 0;
 	}
-	cli_error("vm", "expected 'run'; try 'labvisor vm --help'");
+	cli_error("vm", "expected run, list, stats or stop; try 'labvisor vm --help'");
 	return LV_EXIT_USAGE;
 }

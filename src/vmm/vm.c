@@ -37,6 +37,18 @@ struct vmm_config vmm_config_default(void)
 	};
 }
 
+const char *vmm_runtime_dir(void)
+{
+	static __thread char dir[256];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() != 0 && xdg && *xdg)
+		snprintf(dir, sizeof(dir), "%s/labvisor/vms", xdg);
+	else
+		snprintf(dir, sizeof(dir), "/run/labvisor/vms");
+	return dir;
+}
+
 uint64_t vm_now_ns(void)
 {
 	struct timespec ts;
@@ -483,13 +495,19 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct lv_err 
 	pthread_mutex_init(&vm.lock, NULL);
 	pthread_cond_init(&vm.changed, &ca);
 	pthread_condattr_destroy(&ca);
+	vm.control.fd = -1;
 	rc = vm_create(&vm, err);
+	if (rc == 0 && cfg->name)
+		rc = control_open(&vm.control, &vm, cfg->runtime_dir ? cfg->runtime_dir
+				  : vmm_runtime_dir(), cfg->name, err);
 	if (rc == 0) {
 		start_vcpus(&vm, err);
+		control_start(&vm.control);
 		if (vm.is_linux && cfg->console_input)
 			console_in_start(&vm.console, &vm);
 		wait_for_end(&vm);
 		console_in_stop(&vm.console);
+		control_close(&vm.control);
 		fill_result(&vm, res);
 	}
 	vm_destroy(&vm);

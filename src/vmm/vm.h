@@ -11,6 +11,7 @@
 
 #include "boot_linux.h"
 #include "console_in.h"
+#include "control.h"
 #include "exit_stats.h"
 #include "guest_mem.h"
 #include "pc_io.h"
@@ -46,6 +47,7 @@ struct vm {
 	bool pvm;                   /* the PVM compatibility layer is on */
 	struct pc_io io;            /* Linux guests only */
 	struct console_in console;  /* Linux guests: standard input to the UART */
+	struct control control;     /* --name: the control socket */
 	struct linux_boot boot;
 	uint64_t pf_hook_gva;       /* PVM: where the #PF entry's NOP became a trap (0: none) */
 	uint64_t tsc_khz;

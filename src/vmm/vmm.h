@@ -41,9 +41,14 @@ struct vmm_config {
 	double timeout_sec;     /* 0: none */
 	int console_fd;         /* where guest console bytes go */
 	bool console_input;     /* Linux guests: standard input types into the console */
+	const char *name;       /* a control socket <runtime_dir>/<name>.sock, or NULL */
+	const char *runtime_dir;
 };
 
 struct vmm_config vmm_config_default(void);
+
+/* $XDG_RUNTIME_DIR/labvisor/vms, or /run/labvisor/vms for root. */
+const char *vmm_runtime_dir(void);
 
 enum vmm_end {
 	VMM_END_HALTED,         /* every vCPU executed HLT */
@@ -54,6 +59,7 @@ enum vmm_end {
 	VMM_END_POWEROFF,       /* Linux: halted with interrupts off ("System halted") */
 	VMM_END_REBOOT,         /* Linux: triple fault after reboot=t, or the i8042 reset */
 	VMM_END_PANIC,          /* Linux: the kernel panicked (its console said so) */
+	VMM_END_STOPPED,        /* stopped through the control socket (labvisor vm stop) */
 };
 
 /* Exit statistics summed over all vCPUs. */

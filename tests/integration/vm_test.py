@@ -9,10 +9,12 @@ test (`vm_test.py --list`).  Run one by hand:
 Exit status 77 (meson's "skipped") with the reason on stdout when /dev/kvm
 cannot be used here; a test is never reported as passed without a guest run.
 """
+import glob
 import json
 import os
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -243,6 +245,54 @@ def timeout_stops_spinning_guest(ctx):
     expect(rc == 124, "exit status 124", rc, err)
     expect("timeout" in err and "0.5 s" in err, "says it timed out", err)
     expect(0.5 <= took < 10, "stopped after 0.5 s, promptly (%.2f s)" % took)
+
+
+@case
+def named_vm_list_stats_stop(ctx):
+    rt = tempfile.mkdtemp(prefix="lv-vms-")
+    env = dict(os.environ, XDG_RUNTIME_DIR=rt)
+    name = "spin-%d" % os.getpid()
+    cli = lambda *a: subprocess.run([ctx.labvisor, "vm", *a], capture_output=True, text=True,
+                                    env=env, timeout=30)
+    if os.geteuid() == 0:       # root's runtime folder is /run/labvisor/vms
+        rt = "/run/labvisor"
+    vm = subprocess.Popen([ctx.labvisor, "vm", "run", "--name", name, "--timeout", "60",
+                           ctx.guest("spin.elf")], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        for _ in range(100):
+            if name in cli("list").stdout:
+                break
+            time.sleep(0.05)
+        expect(name in cli("list").stdout, "vm list shows the named VM", cli("list"))
+        again = cli("run", "--name", name, ctx.guest("spin.elf"))
+        expect(again.returncode == 2 and "already running" in again.stderr and
+               len(again.stderr.splitlines()) == 1, "a name in use: one line, status 2", again)
+        stats = json.loads(cli("stats", name).stdout)
+        expect(stats["exits"]["hypercall"] >= 1, "vm stats reads live exit statistics", stats)
+        stop = cli("stop", name)
+        expect(stop.returncode == 0, "vm stop", stop)
+        out, err = vm.communicate(timeout=30)
+        expect(vm.returncode == 0 and "stopped through its control socket" in err,
+               "the VM ends cleanly when stopped", vm.returncode, err)
+        expect(not glob.glob(os.path.join(rt, "labvisor/vms", name + ".sock")) and
+               not glob.glob(os.path.join(rt, "vms", name + ".sock")),
+               "its control socket is removed")
+        gone = cli("stats", name)
+        expect(gone.returncode == 1 and "no VM named" in gone.stderr, "a stopped VM is gone", gone)
+        sock_dir = "/run/labvisor/vms" if os.geteuid() == 0 else os.path.join(rt, "labvisor/vms")
+        stale = socket.socket(socket.AF_UNIX)
+        stale.bind(os.path.join(sock_dir, name + ".sock"))      # a dead VM's leftover
+        stale.close()
+        reuse = cli("run", "--name", name, "--timeout", "0.3", ctx.guest("spin.elf"))
+        expect(reuse.returncode == 124 and not glob.glob(os.path.join(sock_dir, name + ".sock")),
+               "a stale socket is replaced, and removed at the end", reuse)
+        bad = cli("run", "--name", "../evil", ctx.guest("spin.elf"))
+        expect(bad.returncode == 2 and "VM name" in bad.stderr, "a bad name is refused", bad)
+    finally:
+        if vm.poll() is None:
+            vm.kill()
+            vm.wait()
 
 
 # ---- files that are not guests, and bad options ---------------------------------

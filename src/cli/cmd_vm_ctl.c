@@ -1,0 +1,104 @@
+/*
+ * labvisor vm list | stats NAME | stop NAME: talk to running VMs through
+ * their control sockets (src/vmm/control.c) in the runtime folder.
+ */
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vmm/control.h"
+#include "vmm/vmm.h"
+
+/* One request to a named VM; NULL (said why) when it is not running. */
+static json_t *ask(const char *cmd, const char *name, const char *request)
+{
+	struct sockaddr_un sun;
+	struct lv_err err;
+	char buf[8192];
+	ssize_t n;
+	int fd;
+
+	if (control_socket_path(vmm_runtime_dir(), name, &sun, &err) < 0) {
+		cli_error(cmd, "%s", err.msg);
+		return NULL;
+	}
+	if ((fd = control_connect(&sun)) < 0) {
+		cli_error(cmd, "no VM named '%s' is running", name);
+		return NULL;
+	}
+	n = write(fd, request, strlen(request)) < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		cli_error(cmd, "VM '%s' did not answer", name);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return json_loads(buf, 0, NULL);
+}
+
+static int vm_list(void)
+{
+	const char *dir = vmm_runtime_dir();
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	printf("%-20s %8s %-6s %8s %5s %10s\n", "NAME", "PID", "KIND", "MEM", "CPUS", "UPTIME");
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char name[80], path[512];
+		struct sockaddr_un sun;
+		struct lv_err err;
+		json_t *info;
+		int fd;
+
+		if (len < 6 || len - 5 >= sizeof(name) || strcmp(e->d_name + len - 5, ".sock") != 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
+		if (control_socket_path(dir, name, &sun, &err) < 0)
+			continue;
+		if ((fd = control_connect(&sun)) < 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);           /* a dead VM's socket */
+			continue;
+		}
+		close(fd);
+		if (!(info = ask("vm list", name, "{\"cmd\":\"info\"}\n")))
+			continue;
+		printf("%-20s %8lld %-6s %7lldM %5lld %9.1fs\n", name,
+		       (long long)json_integer_value(json_object_get(info, "pid")),
+		       json_string_value(json_object_get(info, "kind")),
+		       (long long)json_integer_value(json_object_get(info, "mem")) >> 20,
+		       (long long)json_integer_value(json_object_get(info, "cpus")),
+		       json_number_value(json_object_get(info, "uptime")));
+		json_decref(info);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (!n)
+		fprintf(stderr, "(no VM with a --name is running)\n");
+	return 0;
+}
+
+int cmd_vm_ctl(int argc, char **argv)
+{
+	json_t *res;
+	const char *what = argv[0];
+
+	if (strcmp(what, "list") == 0)
+		return argc == 1 ? vm_list() : (cli_error("vm list", "takes no arguments"), LV_EXIT_USAGE);
+	if (argc != 2)
+		return cli_error("vm", "'vm %s' takes one VM name", what), LV_EXIT_USAGE;
+	res = ask(strcmp(what, "stats") == 0 ? "vm stats" : "vm stop", argv[1],
+		  strcmp(what, "stats") == 0 ? "{\"cmd\":\"stats\"}\n" : "{\"cmd\":\"stop\"}\n");
+	if (!res)
+		return 1;
+	json_dumpf(res, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(res);
+	return 0;
+}

@@ -1,0 +1,33 @@
+#ifndef LV_VMM_CONTROL_H
+#define LV_VMM_CONTROL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/un.h>
+
+#include "util/err.h"
+
+struct vm;
+
+struct control {
+	struct vm *vm;
+	int fd;                 /* listening, or -1 */
+	pthread_t thread;
+	bool started;
+	char path[108], name[65];
+};
+
+/* <dir>/<name>.sock for a valid name (letters, digits, - _ .). */
+int control_socket_path(const char *dir, const char *name, struct sockaddr_un *sun,
+			struct lv_err *err);
+/* A connected socket to a running VM, or -1. */
+int control_connect(const struct sockaddr_un *sun);
+
+/* Binds the socket (see control.c); errors: name in use, bad name, the folder. */
+int control_open(struct control *c, struct vm *vm, const char *dir, const char *name,
+		 struct lv_err *err);
+void control_start(struct control *c);
+/* After the VM stopped: joins the thread, removes the socket. */
+void control_close(struct control *c);
+
+#endif
