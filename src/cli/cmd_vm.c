@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -301,6 +302,8 @@ static int cmd_vm_run(int argc, char **argv)
 
 	if (rc != 0)
 		return rc > 0 ? 0 : LV_EXIT_USAGE;
+	/* a console reader that went away (| head) must not end the VM */
+	signal(SIGPIPE, SIG_IGN);
 	if (vmm_run(&cfg, &res, &err) < 0) {
 		cli_error(CMD, "%s", err.msg);
 		return LV_EXIT_USAGE;

@@ -3,9 +3,11 @@
  * their control sockets (src/vmm/control.c) in the runtime folder.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -29,9 +31,18 @@ static json_t *ask(const char *cmd, const char *name, const char *request)
 		cli_error(cmd, "no VM named '%s' is running", name);
 		return NULL;
 	}
-	n = write(fd, request, strlen(request)) < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	/* the answer is one line: read up to its newline */
+	n = 0;
+	if (send(fd, request, strlen(request), MSG_NOSIGNAL) > 0)
+		while ((size_t)n < sizeof(buf) - 1 && !memchr(buf, '\n', (size_t)n)) {
+			ssize_t got = read(fd, buf + n, sizeof(buf) - 1 - (size_t)n);
+
+			if (got <= 0)
+				break;
+			n += got;
+		}
 	close(fd);
-	if (n <= 0) {
+	if (n <= 0 || !memchr(buf, '\n', (size_t)n)) {
 		cli_error(cmd, "VM '%s' did not answer", name);
 		return NULL;
 	}
@@ -61,8 +72,10 @@ static int vm_list(void)
 		if (control_socket_path(dir, name, &sun, &err) < 0)
 			continue;
 		if ((fd = control_connect(&sun)) < 0) {
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);           /* a dead VM's socket */
+			if (errno == ECONNREFUSED) {    /* nobody listens: a dead VM's socket */
+				snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+				unlink(path);
+			}
 			continue;
 		}
 		close(fd);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,7 +56,10 @@ int control_connect(const struct sockaddr_un *sun)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd >= 0 && connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) < 0) {
+		int saved = errno;      /* callers tell "nobody listens" from other failures */
+
 		close(fd);
+		errno = saved;
 		fd = -1;
 	}
 	return fd;
@@ -73,8 +77,9 @@ int control_open(struct control *c, struct vm *vm, const char *dir, const char *
 		return -1;
 	if (lv_mkdirs(dir, 0700, err) < 0)
 		return -1;
-	if ((other = control_connect(&sun)) >= 0) {
-		close(other);
+	if ((other = control_connect(&sun)) >= 0 || (errno != ECONNREFUSED && errno != ENOENT)) {
+		if (other >= 0)
+			close(other);
 		return lv_err_set(err, "a VM named '%s' is already running (%s)", name, sun.sun_path);
 	}
 	unlink(sun.sun_path);           /* a dead VM's leftover, if any */
@@ -135,7 +140,7 @@ static json_t *answer(struct control *c, const char *line)
 /* One client: requests until it hangs up (small requests; one read each). */
 static void serve_client(struct control *c, int fd)
 {
-	char buf[1024];
+	char buf[1024], *line;
 	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
@@ -146,11 +151,16 @@ static void serve_client(struct control *c, int fd)
 		res = answer(c, buf);
 		out = json_dumps(res, JSON_COMPACT);
 		json_decref(res);
-		if (!out || write(fd, out, strlen(out)) < 0 || write(fd, "\n", 1) < 0) {
+		/* one send, and no SIGPIPE: a client that hung up must not end the VM */
+		if (!out || asprintf(&line, "%s\n", out) < 0) {
 			free(out);
 			break;
 		}
 		free(out);
+		n = send(fd, line, strlen(line), MSG_NOSIGNAL);
+		free(line);
+		if (n < 0)
+			break;
 	}
 }
 
