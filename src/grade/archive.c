@@ -337,7 +337,7 @@ static int copy_tree(struct sink *s, const char *src, struct lv_err *err)
 	return rc;
 }
 
-static bool is_archive_name(const char *name)
+bool is_archive_name(const char *name)
 {
 	static const char *const ext[] = { ".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz",
 					   ".tar.bz2", NULL };

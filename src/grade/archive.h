@@ -12,6 +12,7 @@
 #ifndef LV_GRADE_ARCHIVE_H
 #define LV_GRADE_ARCHIVE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -20,6 +21,9 @@ struct unpack_caps {
 	uint64_t max_bytes;
 	unsigned max_files;
 };
+
+/* A name the engine unpacks as an archive (.zip, .tar, .tar.gz/.tgz, .tar.xz, .tar.bz2). */
+bool is_archive_name(const char *name);
 
 /* dest must be an existing empty folder. */
 int submission_import(const char *src, const char *dest, const struct unpack_caps *caps,

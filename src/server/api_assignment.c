@@ -5,48 +5,26 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grade/archive.h"
 #include "grade/grade.h"
 #include "accounts.h"
 #include "routes.h"
 #include "scores.h"
 #include "util/fs.h"
 
-static bool archive_name_ok(const char *name)
-{
-	static const char *const ext[] = { ".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz" };
-	size_t n = name ? strlen(name) : 0;
-
-	if (!n || strchr(name, '/'))
-		return false;
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		size_t e = strlen(ext[i]);
-
-		if (n > e && strcmp(name + n - e, ext[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Loads the uploaded archive as the engine would: precise errors, and the
  * title, points and policy it declares. */
 static int check_assignment(const struct form_part *f, struct assignment *a, struct lv_err *err)
 {
 	char dir[] = "/tmp/labvisor-upload-XXXXXX", path[128];
-	FILE *out;
-	int rc = -1;
+	int rc;
 
 	if (!mkdtemp(dir))
 		return lv_err_sys(err, errno, "scratch folder");
 	snprintf(path, sizeof(path), "%s/%s", dir, f->filename);
-	out = fopen(path, "wb");
-	if (out && fwrite(f->data, 1, f->len, out) == f->len && fclose(out) == 0) {
-		out = NULL;
+	rc = lv_write_new_file(path, f->data, f->len, 0600, err);
+	if (rc == 0)
 		rc = assignment_load(path, a, err);
-	} else {
-		lv_err_sys(err, errno, "%s", path);
-	}
-	if (out)
-		fclose(out);
 	unlink(path);
 	rmdir(dir);
 	return rc;
@@ -67,9 +45,9 @@ void api_assignment_create(struct req *r)
 	struct new_assignment na;
 	int64_t id;
 
-	if (!f || !archive_name_ok(f->filename))
-		return reply_error(r, 400, "upload the assignment as 'file': a .zip, .tar, .tar.gz "
-				   "or .tar.xz of its folder");
+	if (!f || !f->filename || strchr(f->filename, '/') || !is_archive_name(f->filename))
+		return reply_error(r, 400, "upload the assignment as 'file': a .zip, .tar, .tar.gz, "
+				   ".tar.xz or .tar.bz2 of its folder");
 	if (check_assignment(f, &a, &err) < 0) {
 		assignment_free(&a);    /* what it unpacked before it failed */
 		return reply_error(r, 400, "invalid assignment: %s", err.msg);

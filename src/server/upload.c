@@ -9,23 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grade/archive.h"
 #include "upload.h"
 
 #define MAX_SHOWN_FILE (256u << 10)
-
-static bool is_archive(const char *name)
-{
-	static const char *const ext[] = { ".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz" };
-	size_t n = strlen(name);
-
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		size_t e = strlen(ext[i]);
-
-		if (n > e && strcmp(name + n - e, ext[i]) == 0)
-			return true;
-	}
-	return false;
-}
 
 static bool plain_name(const char *name)
 {
@@ -92,7 +79,7 @@ int upload_pack(const struct form_part *parts, size_t nparts, struct upload *out
 	}
 	if (n == 0)
 		return lv_err_set(err, "no files: send them as form fields named 'files'");
-	if (n == 1 && is_archive(files[0]->filename)) {
+	if (n == 1 && is_archive_name(files[0]->filename)) {
 		out->data = malloc(files[0]->len ? files[0]->len : 1);
 		if (!out->data)
 			return lv_err_set(err, "out of memory");

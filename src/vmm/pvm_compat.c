@@ -77,8 +77,10 @@ static int get_msr(struct vcpu *v, uint32_t index, uint64_t *value)
 
 /* ---- decoding what we emulate ---- */
 
+#define INSN_MAX 15              /* the longest x86 instruction */
+
 struct insn {
-	uint8_t b[16];
+	uint8_t b[32];          /* INSN_MAX guest bytes, zeros after: decoding never reads past */
 	unsigned len;           /* bytes consumed so far */
 	bool opsize16, rep, rex_w, rex_r, rex_x, rex_b;
 	int seg;                /* 0, or 4 (fs) / 5 (gs) */
@@ -95,7 +97,8 @@ static __u64 *reg_ptr(struct kvm_regs *r, unsigned n)
 
 static void prefixes(struct insn *in)
 {
-	for (;; in->len++) {
+	/* a guest can send nothing but prefixes: stop where an instruction must end */
+	for (; in->len < INSN_MAX - 1; in->len++) {
 		uint8_t c = in->b[in->len];
 
 		if (c == 0x66)
@@ -107,7 +110,7 @@ static void prefixes(struct insn *in)
 		else if (c != 0xf0 && c != 0xf2 && c != 0x2e && c != 0x3e && c != 0x26 && c != 0x36)
 			break;
 	}
-	if ((in->b[in->len] & 0xf0) == 0x40) {
+	if ((in->b[in->len] & 0xf0) == 0x40 && in->len < INSN_MAX - 1) {
 		uint8_t rex = in->b[in->len++];
 
 		in->rex_w = rex & 8;
@@ -343,11 +346,12 @@ static int fetch(struct vcpu *v, const struct kvm_regs *r, struct insn *in)
 	if (run->emulation_failure.ndata >= 3 &&
 	    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
 		memcpy(in->b, run->emulation_failure.insn_bytes,
-		       run->emulation_failure.insn_size < 15 ? run->emulation_failure.insn_size : 15);
+		       run->emulation_failure.insn_size < INSN_MAX ? run->emulation_failure.insn_size
+								   : INSN_MAX);
 		if (run->emulation_failure.insn_size >= 4)
 			return 0;
 	}
-	return gva_access(v, r->rip, in->b, 15, false);
+	return gva_access(v, r->rip, in->b, INSN_MAX, false);
 }
 
 int pvm_handle_emulation_failure(struct vcpu *v, char *what, size_t len, unsigned *reason)

@@ -69,21 +69,12 @@ static void say(const struct worker_config *cfg, const char *fmt, ...)
 		cfg->log(line);
 }
 
+/* Written once: a file already there (the assignment cache) is kept. */
 static int write_file(const char *path, const char *data, size_t len, struct lv_err *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		return errno == EEXIST ? 0 : lv_err_sys(err, errno, "%s", path);
-	}
-	if (fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-		unlink(path);
-		return lv_err_sys(err, errno, "writing %s", path);
-	}
-	return 0;
+	if (lv_write_new_file(path, data, len, 0600, err) == 0)
+		return 0;
+	return err->errnum == EEXIST ? 0 : -1;
 }
 
 /* The assignment, unpacked once per worker and kept; policy from the database. */
