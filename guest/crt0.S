@@ -1,6 +1,7 @@
 /*
  * Entry of every vCPU.  The VMM starts each vCPU here in 64-bit mode with
- * RDI = vCPU id, RSI = vCPU count and RSP = its own stack.  Guest RAM is
+ * RDI = vCPU id, RSI = vCPU count, RDX = the virtio window (--vsock, else 0)
+ * and RSP = its own stack.  Guest RAM is
  * fresh (zeroed) memory, so .bss needs no clearing.
  */
 	.section .text.start, "ax"

@@ -1,12 +1,15 @@
 #include "labvisor/guest.h"
 
-void lv_start(unsigned id, unsigned count);
+uint64_t lv_virtio_base;
 
-void lv_start(unsigned id, unsigned count)
+void lv_start(unsigned id, unsigned count, uint64_t virtio_base);
+
+void lv_start(unsigned id, unsigned count, uint64_t virtio_base)
 {
 	int ret;
 
 	(void)count;
+	lv_virtio_base = virtio_base;
 	ret = main();
 	if (id == 0)
 		lv_exit(ret);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "image/initramfs.h"
@@ -27,6 +28,9 @@ static void usage_image(FILE *out)
 		"  --with LIST        host programs to add, e.g. dropbear,python3\n"
 		"  --init-script FILE a starter script run at the end of boot\n"
 		"  --agent FILE       the guest agent to install as /sbin/labvisor-agent\n"
+		"                     (default: labvisor-agent beside this labvisor; it\n"
+		"                     answers `labvisor vm exec` and `vm cp`)\n"
+		"  --no-agent         leave the agent out\n"
 		"  -o, --output FILE  where to write it (default initramfs.cpio)\n"
 		"  -h, --help         show this help\n"
 		"\n"
@@ -39,11 +43,14 @@ static int image_build(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "with", required_argument, NULL, 'w' }, { "init-script", required_argument, NULL, 's' },
 		{ "agent", required_argument, NULL, 'a' }, { "output", required_argument, NULL, 'o' },
+		{ "no-agent", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	const char *programs[MAX_PROGRAMS];
 	struct initramfs_opts o = { .output = "initramfs.cpio", .programs = programs };
 	struct lv_err err;
+	char agent[4096];
+	bool no_agent = false;
 	int c;
 
 	optind = 1;
@@ -59,6 +66,7 @@ static int image_build(int argc, char **argv)
 			break;
 		case 's': o.init_script = optarg; break;
 		case 'a': o.agent = optarg; break;
+		case 'n': no_agent = true; break;
 		case 'o': o.output = optarg; break;
 		case 'h': usage_image(stdout); return 0;
 		default: usage_image(stderr); return LV_EXIT_USAGE;
@@ -66,6 +74,14 @@ static int image_build(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_error(CMD, "unexpected argument '%s'", argv[optind]), LV_EXIT_USAGE;
+	if (!o.agent && !no_agent) {
+		if (!cli_beside_self("labvisor-agent", agent, sizeof(agent)))
+			return cli_error(CMD, "no labvisor-agent beside this labvisor (build it, give "
+					 "--agent FILE, or --no-agent)"), LV_EXIT_USAGE;
+		o.agent = agent;
+	}
+	if (no_agent)
+		o.agent = NULL;
 	if (initramfs_build(&o, &err) < 0)
 		return cli_error(CMD, "%s", err.msg), LV_EXIT_USAGE;
 	printf("%s\n", o.output);

@@ -5,10 +5,12 @@
 #include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "image/initramfs.h"
 #include "util/parse.h"
 #include "vmm/vmm.h"
 
@@ -20,6 +22,8 @@ static void usage_vm(FILE *out)
 		"Usage: labvisor vm run [OPTIONS] GUEST\n"
 		"       labvisor vm run [OPTIONS] --kernel FILE [--initrd FILE] [--append ARGS]\n"
 		"       labvisor vm list | stats NAME | stop NAME   (VMs started with --name)\n"
+		"       labvisor vm exec NAME -- CMD... | exec --all -- CMD... | cp SRC DST\n"
+		"                                     (Linux guests with the agent: vm exec --help)\n"
 		"\n"
 		"Runs a guest under Labvisor's KVM monitor.\n"
 		"\n"
@@ -52,7 +56,13 @@ static void usage_vm(FILE *out)
 		"                     standard input types into it too; on a terminal in raw\n"
 		"                     mode, Ctrl-] leaves)\n"
 		"  --name NAME        a control socket in the runtime folder (/run/labvisor/vms\n"
-		"                     as root): `labvisor vm list/stats/stop` reach the VM\n"
+		"                     as root): `labvisor vm list/stats/stop` reach the VM, and\n"
+		"                     NAME.vsock beside it: `vm exec/cp` reach a Linux guest's\n"
+		"                     agent over virtio-vsock (docs/agent.md)\n"
+		"  --init-script FILE a Linux guest's starter script: added to the initramfs as\n"
+		"                     /etc/labvisor/start.sh, which Labvisor's /init runs\n"
+		"  --vsock            give a bare guest the virtio-vsock device too (its\n"
+		"                     virtio-mmio window's address is in RDX at entry)\n"
 		"  --pvm auto|on|off  the PVM compatibility layer (default auto: on when the\n"
 		"                     host's KVM is PVM)\n"
 		"  -h, --help         show this help\n"
@@ -202,7 +212,7 @@ static int open_console(const char *arg, struct vmm_config *cfg)
 }
 
 static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
-			     enum stats_mode *stats)
+			     enum stats_mode *stats, const char **init_script)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -217,6 +227,8 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 		{ "console", required_argument, NULL, 'C' },
 		{ "pvm", required_argument, NULL, 'P' },
 		{ "name", required_argument, NULL, 'N' },
+		{ "vsock", no_argument, NULL, 'V' },
+		{ "init-script", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -260,6 +272,8 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 			break;
 		case 'k': cfg->kernel_path = optarg; break;
 		case 'N': cfg->name = optarg; break;
+		case 'V': cfg->vsock = true; break;
+		case 'I': *init_script = optarg; break;
 		case 'i': cfg->initrd_path = optarg; break;
 		case 'a': cfg->cmdline = optarg; break;
 		case 'P':
@@ -278,12 +292,15 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 			return cli_error(CMD, "try 'labvisor vm run --help'");
 		}
 	}
+	if (*init_script && !cfg->initrd_path)
+		return cli_error(CMD, "--init-script goes with --kernel and --initrd (it is added "
+				 "to the initramfs)");
 	if (cfg->kernel_path && optind == argc)
 		return 0;
 	if (cfg->kernel_path)
 		return cli_error(CMD, "--kernel and a GUEST file exclude each other");
 	if (cfg->initrd_path || cfg->cmdline)
-		return cli_error(CMD, "--initrd and --append go with --kernel");
+		return cli_error(CMD, "--initrd, --append and --init-script go with --kernel");
 	if (optind != argc - 1)
 		return cli_error(CMD, "expected one GUEST file; try 'labvisor vm run --help'");
 	cfg->guest_path = argv[optind];
@@ -296,15 +313,24 @@ static int cmd_vm_run(int argc, char **argv)
 	enum stats_mode stats = STATS_NONE;
 
 	cfg.console_input = true;       /* --console stdio, the default */
+	const char *init_script = NULL;
 	struct vmm_result res;
 	struct lv_err err;
-	int rc = parse_run_options(argc, argv, &cfg, &stats);
+	void *overlay = NULL;
+	int rc = parse_run_options(argc, argv, &cfg, &stats, &init_script);
 
 	if (rc != 0)
 		return rc > 0 ? 0 : LV_EXIT_USAGE;
+	if (init_script) {
+		if (initramfs_overlay(init_script, &overlay, &cfg.initrd_extra_len, &err) < 0)
+			return cli_error(CMD, "%s", err.msg), LV_EXIT_USAGE;
+		cfg.initrd_extra = overlay;
+	}
 	/* a console reader that went away (| head) must not end the VM */
 	signal(SIGPIPE, SIG_IGN);
-	if (vmm_run(&cfg, &res, &err) < 0) {
+	rc = vmm_run(&cfg, &res, &err);
+	free(overlay);
+	if (rc < 0) {
 		cli_error(CMD, "%s", err.msg);
 		return LV_EXIT_USAGE;
 	}
@@ -329,10 +355,12 @@ int cmd_vm(int argc, char **argv)
 	if (argc >= 2 && (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "stats") == 0 ||
 			  strcmp(argv[1], "stop") == 0))
 		return cmd_vm_ctl(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "exec") == 0 || strcmp(argv[1], "cp") == 0))
+		return cmd_vm_agent(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage_vm(stdout);
 		return 0;
 	}
-	cli_error("vm", "expected run, list, stats or stop; try 'labvisor vm --help'");
+	cli_error("vm", "expected run, list, exec, cp, stats or stop; try 'labvisor vm --help'");
 	return LV_EXIT_USAGE;
 }

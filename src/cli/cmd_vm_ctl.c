@@ -2,7 +2,6 @@
  * labvisor vm list | stats NAME | stop NAME: talk to running VMs through
  * their control sockets (src/vmm/control.c) in the runtime folder.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -52,47 +51,25 @@ static json_t *ask(const char *cmd, const char *name, const char *request)
 
 static int vm_list(void)
 {
-	const char *dir = vmm_runtime_dir();
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	unsigned n = 0;
+	static char names[256][CONTROL_NAME_MAX];
+	unsigned n = control_list(vmm_runtime_dir(), names, 256), shown = 0;
 
 	printf("%-20s %8s %-6s %8s %5s %10s\n", "NAME", "PID", "KIND", "MEM", "CPUS", "UPTIME");
-	while (d && (e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		char name[80], path[512];
-		struct sockaddr_un sun;
-		struct lv_err err;
-		json_t *info;
-		int fd;
+	for (unsigned i = 0; i < n; i++) {
+		json_t *info = ask("vm list", names[i], "{\"cmd\":\"info\"}\n");
 
-		if (len < 6 || len - 5 >= sizeof(name) || strcmp(e->d_name + len - 5, ".sock") != 0)
+		if (!info)
 			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
-		if (control_socket_path(dir, name, &sun, &err) < 0)
-			continue;
-		if ((fd = control_connect(&sun)) < 0) {
-			if (errno == ECONNREFUSED) {    /* nobody listens: a dead VM's socket */
-				snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-				unlink(path);
-			}
-			continue;
-		}
-		close(fd);
-		if (!(info = ask("vm list", name, "{\"cmd\":\"info\"}\n")))
-			continue;
-		printf("%-20s %8lld %-6s %7lldM %5lld %9.1fs\n", name,
+		printf("%-20s %8lld %-6s %7lldM %5lld %9.1fs\n", names[i],
 		       (long long)json_integer_value(json_object_get(info, "pid")),
 		       json_string_value(json_object_get(info, "kind")),
 		       (long long)json_integer_value(json_object_get(info, "mem")) >> 20,
 		       (long long)json_integer_value(json_object_get(info, "cpus")),
 		       json_number_value(json_object_get(info, "uptime")));
 		json_decref(info);
-		n++;
+		shown++;
 	}
-	if (d)
-		closedir(d);
-	if (!n)
+	if (!shown)
 		fprintf(stderr, "(no VM with a --name is running)\n");
 	return 0;
 }

@@ -24,16 +24,26 @@ static const struct {
 	{ "worker", cmd_platform, "a grading worker for a platform's database" },
 };
 
+bool cli_beside_self(const char *name, char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	if (!(slash = strrchr(buf, '/')) || (size_t)(slash + 1 - buf) + strlen(name) >= size)
+		return false;
+	strcpy(slash + 1, name);
+	return access(buf, X_OK) == 0;
+}
+
 int cmd_platform(int argc, char **argv)
 {
-	char exe[PATH_MAX], path[PATH_MAX + 32], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char path[PATH_MAX];
 	char *args[argc + 2];
 
-	exe[n > 0 ? n : 0] = '\0';
-	if ((slash = strrchr(exe, '/')))
-		*slash = '\0';
-	snprintf(path, sizeof(path), "%s/labvisor-server", exe);
+	cli_beside_self("labvisor-server", path, sizeof(path));
 	args[0] = path;
 	for (int i = 0; i < argc; i++)
 		args[i + 1] = argv[i];

@@ -33,6 +33,7 @@ static const char init_script[] =
 	"mount -t sysfs sysfs /sys\n"
 	"mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
 	"mkdir -p /dev/pts /tmp /run && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /tmp\n"
+	"if [ -x /sbin/labvisor-agent ]; then /sbin/labvisor-agent & fi\n"
 	"read -r cmdline < /proc/cmdline     # builtins: each fork+exec counts on slow hosts\n"
 	"for arg in $cmdline; do\n"
 	"  case $arg in\n"
@@ -47,7 +48,6 @@ static const char init_script[] =
 	"  ip addr add \"$ip\" dev eth0 && ip link set eth0 up\n"
 	"  [ -n \"$gw\" ] && ip route add default via \"$gw\"\n"
 	"fi\n"
-	"[ -x /sbin/labvisor-agent ] && /sbin/labvisor-agent &\n"
 	"read -r up _ < /proc/uptime\n"
 	"echo \"labvisor-init: up in $up s\"\n"
 	"[ -x /etc/labvisor/start.sh ] && /etc/labvisor/start.sh\n"
@@ -229,6 +229,39 @@ static int add_base(struct writer *w, const struct initramfs_opts *o, struct lv_
 	if (o->agent && add_host_file(w, o->agent, "sbin/labvisor-agent", 0755, err) < 0)
 		return -1;
 	return add_busybox(w, err);
+}
+
+int initramfs_overlay(const char *init_script, void **buf, size_t *len, struct lv_err *err)
+{
+	struct writer w = { .a = archive_write_new() };
+	struct stat st;
+	size_t cap;
+	int rc;
+
+	*buf = NULL;
+	if (stat(init_script, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20))
+		return lv_err_set(err, "starter script %s: %s", init_script,
+				  errno && !S_ISREG(st.st_mode) ? strerror(errno)
+				  : "not a regular file of at most 1 MiB");
+	cap = (size_t)st.st_size + 8192;
+	if (!w.a || !(*buf = malloc(cap)))
+		return lv_err_set(err, "out of memory");
+	archive_write_set_format_cpio_newc(w.a);
+	archive_write_set_bytes_per_block(w.a, 0);
+	rc = archive_write_open_memory(w.a, *buf, cap, len) == ARCHIVE_OK ? 0
+		: lv_err_set(err, "initramfs: %s", archive_error_string(w.a));
+	if (rc == 0)
+		rc = add_host_file(&w, init_script, "etc/labvisor/start.sh", 0755, err);
+	if (archive_write_close(w.a) != ARCHIVE_OK && rc == 0)
+		rc = lv_err_set(err, "initramfs: %s", archive_error_string(w.a));
+	archive_write_free(w.a);
+	for (unsigned i = 0; i < w.nseen; i++)
+		free(w.seen[i]);
+	if (rc < 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
 }
 
 int initramfs_build(const struct initramfs_opts *o, struct lv_err *err)

@@ -17,4 +17,11 @@ struct initramfs_opts {
 /* Writes the initramfs; on error nothing is left at o->output. */
 int initramfs_build(const struct initramfs_opts *o, struct lv_err *err);
 
+/*
+ * A small cpio in memory holding only /etc/labvisor/start.sh (`vm run
+ * --init-script`): the kernel unpacks it after the image it is appended to.
+ * *buf is malloc'd.
+ */
+int initramfs_overlay(const char *init_script, void **buf, size_t *len, struct lv_err *err);
+
 #endif

@@ -1,5 +1,6 @@
 #include "boot_linux.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,15 +103,27 @@ static int load_vmlinux(const uint8_t *f, size_t size, const struct guest_mem *m
 	return 0;
 }
 
-static int load_initrd(const struct guest_mem *mem, const char *path, uint8_t *zp,
-		       struct linux_boot *out, struct lv_err *err)
+/* The initrd file, and the extra cpio (4-byte aligned) after it. */
+static int load_initrd(const struct guest_mem *mem, const char *path, const void *extra,
+		       size_t extra_len, uint8_t *zp, struct linux_boot *out, struct lv_err *err)
 {
-	size_t size;
-	uint8_t *f = vm_read_file("initrd", path, &size, err);
+	size_t file_size, size;
+	uint8_t *f = vm_read_file("initrd", path, &file_size, err), *grown;
 	uint64_t max = rd32(zp + BP_INITRD_MAX), top = mem->size - 1, gpa;
 
 	if (!f)
 		return -1;
+	size = file_size;
+	if (extra_len) {
+		size = ((file_size + 3) & ~(size_t)3) + extra_len;
+		if (!(grown = realloc(f, size))) {
+			free(f);
+			return lv_err_sys(err, ENOMEM, "initrd %s", path);
+		}
+		f = grown;
+		memset(f + file_size, 0, size - extra_len - file_size);
+		memcpy(f + size - extra_len, extra, extra_len);
+	}
 	if (max && max < top)
 		top = max;
 	gpa = size <= top ? (top + 1 - size) & ~0xfffull : 0;
@@ -129,7 +142,8 @@ static int load_initrd(const struct guest_mem *mem, const char *path, uint8_t *z
 }
 
 int linux_load(struct guest_mem *mem, const char *kernel, const char *initrd,
-	       const char *cmdline, struct linux_boot *out, struct lv_err *err)
+	       const void *initrd_extra, size_t initrd_extra_len, const char *cmdline,
+	       struct linux_boot *out, struct lv_err *err)
 {
 	uint8_t *zp = gm_range(mem, LINUX_ZERO_PAGE, 4096);
 	size_t size, len = strlen(cmdline);
@@ -163,5 +177,5 @@ int linux_load(struct guest_mem *mem, const char *kernel, const char *initrd,
 	e820_add(zp, 0, EBDA_START, E820_RAM);
 	e820_add(zp, EBDA_START, LINUX_KERNEL_LOAD - EBDA_START, E820_RESERVED);
 	e820_add(zp, LINUX_KERNEL_LOAD, mem->size - LINUX_KERNEL_LOAD, E820_RAM);
-	return initrd ? load_initrd(mem, initrd, zp, out, err) : 0;
+	return initrd ? load_initrd(mem, initrd, initrd_extra, initrd_extra_len, zp, out, err) : 0;
 }

@@ -28,11 +28,13 @@ struct linux_boot {
 };
 
 /*
- * Loads kernel (bzImage or vmlinux), initrd (may be NULL) and cmdline into
- * guest memory and builds the zero page.  Errors name the file and what is
- * wrong with it (not a kernel, protocol too old, too big for the memory).
+ * Loads kernel (bzImage or vmlinux), initrd (may be NULL; initrd_extra, a
+ * cpio, is appended to it) and cmdline into guest memory and builds the zero
+ * page.  Errors name the file and what is wrong with it (not a kernel,
+ * protocol too old, too big for the memory).
  */
 int linux_load(struct guest_mem *mem, const char *kernel, const char *initrd,
-	       const char *cmdline, struct linux_boot *out, struct lv_err *err);
+	       const void *initrd_extra, size_t initrd_extra_len, const char *cmdline,
+	       struct linux_boot *out, struct lv_err *err);
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "control.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
@@ -63,6 +64,45 @@ int control_connect(const struct sockaddr_un *sun)
 		fd = -1;
 	}
 	return fd;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+unsigned control_list(const char *dir, char (*names)[CONTROL_NAME_MAX], unsigned max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	while (d && n < max && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		struct sockaddr_un sun;
+		struct lv_err err;
+		int fd;
+
+		if (len < 6 || len - 5 >= CONTROL_NAME_MAX || strcmp(e->d_name + len - 5, ".sock"))
+			continue;
+		snprintf(names[n], CONTROL_NAME_MAX, "%.*s", (int)(len - 5), e->d_name);
+		if (control_socket_path(dir, names[n], &sun, &err) < 0)
+			continue;
+		if ((fd = control_connect(&sun)) < 0) {
+			if (errno == ECONNREFUSED) {    /* nobody listens: a dead VM's socket */
+				unlink(sun.sun_path);
+				strcpy(sun.sun_path + strlen(sun.sun_path) - 5, ".vsock");
+				unlink(sun.sun_path);
+			}
+			continue;
+		}
+		close(fd);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	qsort(names, n, CONTROL_NAME_MAX, by_name);
+	return n;
 }
 
 int control_open(struct control *c, struct vm *vm, const char *dir, const char *name,

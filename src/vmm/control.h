@@ -23,6 +23,11 @@ int control_socket_path(const char *dir, const char *name, struct sockaddr_un *s
 /* A connected socket to a running VM, or -1. */
 int control_connect(const struct sockaddr_un *sun);
 
+/* Names of the VMs whose sockets in `dir` answer, sorted (up to `max`); dead
+ * VMs' leftover sockets are removed on the way. */
+#define CONTROL_NAME_MAX 65
+unsigned control_list(const char *dir, char (*names)[CONTROL_NAME_MAX], unsigned max);
+
 /* Binds the socket (see control.c); errors: name in use, bad name, the folder. */
 int control_open(struct control *c, struct vm *vm, const char *dir, const char *name,
 		 struct lv_err *err);

@@ -102,13 +102,17 @@ static enum step handle_io(struct vcpu *v, unsigned reason)
 	}
 }
 
-/* Bare guests have no MMIO devices: any MMIO exit is a stray access. */
+/* The virtio device's window; anything else is a stray access. */
 static enum step handle_mmio(struct vcpu *v)
 {
 	uint64_t gpa = v->run->mmio.phys_addr;
 	bool sys = gpa >= v->vm->sys_gpa && gpa - v->vm->sys_gpa < v->vm->sys_size;
 	char what[200];
 
+	if (v->vm->has_vsock && v->run->mmio.len <= 8 &&
+	    virtio_mmio_access(&v->vm->vsock.mmio, gpa, v->run->mmio.is_write, v->run->mmio.data,
+			       v->run->mmio.len))
+		return STEP_CONTINUE;
 	snprintf(what, sizeof(what), "guest fault: %s of %u bytes at guest-physical %#llx, %s",
 		 v->run->mmio.is_write ? "write" : "read", v->run->mmio.len,
 		 (unsigned long long)gpa,

@@ -26,6 +26,8 @@
 #define SLOT_RAM 0
 #define SLOT_SYS 1
 #define MAX_GUEST_FILE (1ull << 30)
+#define VSOCK_IRQ 5
+#define VSOCK_WINDOW (512ull << 20)     /* above the system area's start */
 
 struct vmm_config vmm_config_default(void)
 {
@@ -266,6 +268,7 @@ static int create_vcpu(struct vm *vm, struct vcpu *v, unsigned id, uint64_t entr
 		.rsp = vm->is_linux ? LINUX_BOOT_STACK : vm->mem.size - (uint64_t)id * VMM_STACK_SIZE,
 		.rdi = vm->is_linux ? 0 : id,
 		.rsi = vm->is_linux ? LINUX_ZERO_PAGE : vm->ncpus,
+		.rdx = vm->is_linux || !vm->has_vsock ? 0 : vm->vsock.mmio.base,
 	};
 
 	v->vm = vm;
@@ -412,6 +415,7 @@ static void vm_destroy(struct vm *vm)
 			close(v->fd);
 	}
 	free(vm->vcpus);
+	vsock_destroy(&vm->vsock);
 	pvfs_destroy(vm->fs);
 	if (vm->mem.host)
 		munmap(vm->mem.host, vm->mem.size);
@@ -437,13 +441,15 @@ static int setup_linux(struct vm *vm, struct guest_image *img, struct lv_err *er
 		return lv_err_sys(err, errno, "KVM_CREATE_IRQCHIP");
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return lv_err_sys(err, errno, "KVM_CREATE_PIT2");
-	char cmdline[LINUX_CMDLINE_MAX + 256];
+	char cmdline[LINUX_CMDLINE_MAX + 256], vsock[80];
 
+	virtio_mmio_cmdline(&vm->vsock.mmio, vsock, sizeof(vsock));
 	/* ours first, so that --append can override any of it */
-	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 reboot=t panic=-1%s%s%s%s",
+	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 reboot=t panic=-1 %s%s%s%s%s", vsock,
 		 vm->pvm ? " " : "", vm->pvm ? pvm_cmdline() : "", cfg->cmdline ? " " : "",
 		 cfg->cmdline ? cfg->cmdline : "");
-	if (linux_load(&vm->mem, cfg->kernel_path, cfg->initrd_path, cmdline, &vm->boot, err) < 0)
+	if (linux_load(&vm->mem, cfg->kernel_path, cfg->initrd_path, cfg->initrd_extra,
+		       cfg->initrd_extra_len, cmdline, &vm->boot, err) < 0)
 		return -1;
 	pc_io_init(&vm->io, vm->vm_fd, cfg->console_fd);
 	img->entry = vm->boot.entry;
@@ -457,6 +463,12 @@ static int vm_create(struct vm *vm, struct lv_err *err)
 
 	if (open_kvm(vm, err) < 0 || setup_memory(vm, err) < 0)
 		return -1;
+	if (vm->is_linux || vm->cfg->vsock) {
+		if (vsock_create(&vm->vsock, vm->vm_fd, &vm->mem, vm->sys_gpa + VSOCK_WINDOW,
+				 VSOCK_IRQ, err) < 0)
+			return -1;
+		vm->has_vsock = true;
+	}
 	if (vm->is_linux ? setup_linux(vm, &img, err) < 0 : load_guest(vm, &img, err) < 0)
 		return -1;
 	if (vm->cfg->share_dir && pvfs_create(vm->cfg->share_dir, &vm->fs, err) < 0)
@@ -472,6 +484,25 @@ static int vm_create(struct vm *vm, struct lv_err *err)
 	vm->tsc_khz = (uint64_t)ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, NULL);
 	if ((int64_t)vm->tsc_khz <= 0)
 		vm->tsc_khz = 0;
+	return 0;
+}
+
+/* --name: the control socket, then the agent's (<name>.vsock beside it). */
+static int open_sockets(struct vm *vm, struct lv_err *err)
+{
+	const char *dir = vm->cfg->runtime_dir ? vm->cfg->runtime_dir : vmm_runtime_dir();
+	char path[sizeof(vm->control.path) + 8];
+
+	if (control_open(&vm->control, vm, dir, vm->cfg->name, err) < 0)
+		return -1;
+	if (!vm->has_vsock)
+		return 0;
+	snprintf(path, sizeof(path), "%.*s.vsock", (int)strlen(vm->control.path) - 5,
+		 vm->control.path);
+	if (vsock_listen(&vm->vsock, path, err) < 0) {
+		control_close(&vm->control);
+		return -1;
+	}
 	return 0;
 }
 
@@ -498,9 +529,10 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct lv_err 
 	vm.control.fd = -1;
 	rc = vm_create(&vm, err);
 	if (rc == 0 && cfg->name)
-		rc = control_open(&vm.control, &vm, cfg->runtime_dir ? cfg->runtime_dir
-				  : vmm_runtime_dir(), cfg->name, err);
+		rc = open_sockets(&vm, err);
 	if (rc == 0) {
+		if (vm.has_vsock)
+			vsock_start(&vm.vsock);
 		start_vcpus(&vm, err);
 		control_start(&vm.control);
 		if (vm.is_linux && cfg->console_input)
@@ -508,6 +540,7 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct lv_err 
 		wait_for_end(&vm);
 		console_in_stop(&vm.console);
 		control_close(&vm.control);
+		vsock_destroy(&vm.vsock);
 		fill_result(&vm, res);
 	}
 	vm_destroy(&vm);

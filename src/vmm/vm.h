@@ -16,6 +16,7 @@
 #include "guest_mem.h"
 #include "pc_io.h"
 #include "pvfs.h"
+#include "virtio_vsock.h"
 #include "vmm.h"
 
 struct vm;
@@ -48,6 +49,8 @@ struct vm {
 	struct pc_io io;            /* Linux guests only */
 	struct console_in console;  /* Linux guests: standard input to the UART */
 	struct control control;     /* --name: the control socket */
+	bool has_vsock;
+	struct virtio_vsock vsock;  /* the agent's channel (virtio_vsock.h) */
 	struct linux_boot boot;
 	uint64_t pf_hook_gva;       /* PVM: where the #PF entry's NOP became a trap (0: none) */
 	uint64_t tsc_khz;

@@ -42,6 +42,10 @@ struct vmm_config {
 	int console_fd;         /* where guest console bytes go */
 	bool console_input;     /* Linux guests: standard input types into the console */
 	const char *name;       /* a control socket <runtime_dir>/<name>.sock, or NULL */
+	bool vsock;             /* bare guests: the virtio-vsock device too (Linux: always) */
+	/* Linux: a cpio appended to the initrd (vm run --init-script's overlay) */
+	const void *initrd_extra;
+	size_t initrd_extra_len;
 	const char *runtime_dir;
 };
 

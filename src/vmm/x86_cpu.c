@@ -126,6 +126,7 @@ int x86_setup_vcpu(int vcpu_fd, const struct kvm_cpuid2 *cpuid,
 	regs.rsp = st->rsp;
 	regs.rdi = st->rdi;
 	regs.rsi = st->rsi;
+	regs.rdx = st->rdx;
 	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return lv_err_sys(err, errno, "KVM_SET_REGS");
 	return 0;

@@ -29,6 +29,7 @@ struct x86_vcpu_start {
 	uint64_t sys_gpa;       /* where the GDT and page tables are */
 	uint64_t rip, rsp;
 	uint64_t rdi, rsi;      /* vCPU id and vCPU count */
+	uint64_t rdx;           /* bare guests: the virtio-vsock window, or 0 */
 };
 
 /* CPUID the host supports, to be handed to every vCPU (free()). */

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 from harness import Skip, case, expect, run
 
@@ -90,6 +91,110 @@ def panic_is_reported(ctx):
     expect(p.returncode == 3 and "panicked" in p.stderr and "Kernel panic" in p.stdout,
            "a kernel panic ends the VM with status 3, said so", p.returncode, p.stderr[-2000:],
            p.stdout[-2000:])
+
+
+def lv(ctx, *args, stdin=None, timeout=300):
+    return subprocess.run([ctx.labvisor, "vm", *args], capture_output=True, text=True,
+                          input=stdin, timeout=timeout)
+
+
+def runtime_dir():
+    return "/run/labvisor/vms" if os.geteuid() == 0 else \
+        os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/nonexistent"), "labvisor/vms")
+
+
+@case
+def agent_exec_cp_and_exec_all(ctx):
+    """Two VMs booted side by side and shared by every agent check."""
+    names = ["lvt%d-a" % os.getpid(), "lvt%d-b" % os.getpid()]
+    script = os.path.join(ctx.tmp, "start.sh")
+    open(script, "w").write("#!/bin/sh\necho started-by-vm-run > /tmp/started\n")
+    image = ctx.initramfs()
+    procs = []
+    for i, name in enumerate(names):
+        extra = ["--init-script", script] if i == 0 else []
+        procs.append(subprocess.Popen(
+            [ctx.labvisor, "vm", "run", "--kernel", ctx.kernel, "--initrd", image, "--mem", "64M",
+             "--append", "labvisor.hostname=" + name, "--name", name, "--console",
+             os.path.join(ctx.tmp, name + ".log"), "--timeout", "900", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    a, b = names
+    try:
+        t0 = time.time()
+        for name in names:
+            p = lv(ctx, "exec", "--wait", "400", name, "--", "true", timeout=450)
+            expect(p.returncode == 0, "the agent of %s answers once booted" % name,
+                   p.returncode, p.stderr, open(os.path.join(ctx.tmp, name + ".log")).read()[-3000:])
+        print("both agents answered after %.1f s" % (time.time() - t0))
+
+        p = lv(ctx, "exec", a, "--", "sh", "-c", "echo out; echo err >&2; exit 7")
+        expect((p.returncode, p.stdout, p.stderr) == (7, "out\n", "err\n"),
+               "stdout, stderr and the exit status come back apart", p.returncode, p.stdout,
+               p.stderr)
+        p = lv(ctx, "exec", "-i", a, "--", "tr", "a-z", "A-Z", stdin="hello\nworld\n")
+        expect(p.returncode == 0 and p.stdout == "HELLO\nWORLD\n", "stdin reaches the command",
+               p.returncode, p.stdout, p.stderr)
+        p = lv(ctx, "exec", "-e", "FOO=bar baz", "-w", "/tmp", a, "--", "sh", "-c",
+               'echo "$FOO" $(pwd) $PATH')
+        expect(p.returncode == 0 and p.stdout.startswith("bar baz /tmp /"),
+               "--env and --workdir", p.stdout, p.stderr)
+        p = lv(ctx, "exec", a, "--", "sh", "-c", "kill -9 $$")
+        expect(p.returncode == 137, "killed by signal 9 -> 137", p.returncode, p.stderr)
+        p = lv(ctx, "exec", a, "--", "/no/such/program")
+        expect(p.returncode == 255 and "No such file" in p.stderr and a in p.stderr,
+               "a missing program: 255 and why", p.returncode, p.stderr)
+        p = lv(ctx, "exec", a, "--", "cat", "/tmp/started")
+        expect(p.stdout == "started-by-vm-run\n", "vm run --init-script ran at boot", p.stdout,
+               p.stderr)
+
+        blob = os.urandom(300000)
+        src = os.path.join(ctx.tmp, "blob.bin")
+        back = os.path.join(ctx.tmp, "back.bin")
+        open(src, "wb").write(blob)
+        os.chmod(src, 0o640)
+        p = lv(ctx, "cp", src, b + ":/tmp/blob.bin")
+        expect(p.returncode == 0, "copy in", p.returncode, p.stderr)
+        p = lv(ctx, "exec", b, "--", "sh", "-c", "stat -c %a /tmp/blob.bin; md5sum < /tmp/blob.bin")
+        import hashlib
+        expect(p.stdout.split() == ["640", hashlib.md5(blob).hexdigest(), "-"],
+               "the copy arrived whole, with its mode", p.stdout, p.stderr)
+        p = lv(ctx, "cp", b + ":/tmp/blob.bin", back)
+        expect(p.returncode == 0 and open(back, "rb").read() == blob, "copy out, byte for byte",
+               p.returncode, p.stderr)
+        p = lv(ctx, "cp", b + ":/etc/nonexistent", back)
+        expect(p.returncode == 255 and "No such file" in p.stderr and
+               open(back, "rb").read() == blob, "a missing guest file: 255, the host file intact",
+               p.returncode, p.stderr)
+        p = lv(ctx, "cp", src, "nosuchvm:/tmp/x")
+        expect(p.returncode == 255 and "nosuchvm" in p.stderr, "an unknown VM", p.returncode,
+               p.stderr)
+
+        p = lv(ctx, "exec", "--all", "--", "sh", "-c", "echo hi-$(hostname); echo oops >&2")
+        for name in names:
+            expect("[%s] hi-%s\n" % (name, name) in p.stdout and
+                   "[%s] oops\n" % name in p.stderr and "[%s] exit 0" % name in p.stderr,
+                   "exec --all runs in each VM, lines prefixed", p.stdout, p.stderr)
+        expect(p.returncode == 0, "exec --all: 0 when all succeeded", p.returncode)
+        p = lv(ctx, "exec", "--all", "--", "sh", "-c", "test $(hostname) = " + a)
+        expect(p.returncode == 1 and "[%s] exit 0" % a in p.stderr and
+               "[%s] exit 1" % b in p.stderr, "exec --all: 1 when one failed, each said",
+               p.returncode, p.stderr)
+
+        p = lv(ctx, "stats", a)
+        expect(p.returncode == 0 and '"mmio"' in p.stdout, "live statistics", p.stdout)
+    finally:
+        for name in names:
+            lv(ctx, "stop", name)
+        for pr in procs:
+            try:
+                out, err = pr.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                pr.kill()
+                out, err = pr.communicate()
+            expect(pr.returncode == 0 and "stopped" in err, "vm stop ends each VM cleanly",
+                   pr.returncode, err[-2000:])
+    left = [f for f in os.listdir(runtime_dir()) if f.startswith("lvt%d-" % os.getpid())]
+    expect(not left, "no sockets left behind", left)
 
 
 @case

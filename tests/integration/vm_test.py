@@ -298,6 +298,22 @@ def named_vm_list_stats_stop(ctx):
 # ---- files that are not guests, and bad options ---------------------------------
 
 @case
+def hostile_virtio_driver(ctx):
+    # a bare guest breaks the vsock device's queues ten ways, then uses it properly
+    rc, out, err = ctx.run("--vsock", ctx.guest("virtio_hostile.elf"), timeout=300)
+    expect(rc == 0 and "the device survived" in out, "the VMM runs on through every broken "
+           "queue, and the device works after a reset", rc, out, err)
+    expect(out.count("needs reset after") == 10 and err.count("needs a reset by its driver") == 10,
+           "each violation marks the device DEVICE_NEEDS_RESET, said once on stderr", out, err)
+    for why in ["descriptor index 200 outside a queue of 8", "longer than the queue",
+                "outside guest RAM", "ran 1000 entries ahead", "shorter than its header",
+                "indirect", "a ring lies outside guest RAM", "smaller than a packet header"]:
+        expect(why in err, "the VMM names the violation: " + why, err)
+    rc, out, err = ctx.run(ctx.guest("virtio_hostile.elf"))
+    expect(rc == 1 and "no virtio-vsock device" in out, "without --vsock, no device", rc, out)
+
+
+@case
 def not_elf(ctx):
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as f:
         f.write("just text\n")

@@ -40,6 +40,10 @@ int lv_snprintf(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int lv_vsnprintf(char *buf, size_t len, const char *fmt, va_list ap);
 
+/* With `vm run --vsock`: the guest-physical address of the virtio-mmio
+ * window of the virtio-vsock device (RDX at entry), else 0. */
+extern uint64_t lv_virtio_base;
+
 /* VM control. */
 __attribute__((noreturn)) void lv_exit(int code);
 __attribute__((noreturn)) void lv_halt(uint64_t rax);
