@@ -21,7 +21,8 @@ static void usage_vm(FILE *out)
 	fprintf(out,
 		"Usage: labvisor vm run [OPTIONS] GUEST\n"
 		"       labvisor vm run [OPTIONS] --kernel FILE [--initrd FILE] [--append ARGS]\n"
-		"       labvisor vm list | stats NAME | stop NAME   (VMs started with --name)\n"
+		"       labvisor vm list | stats NAME | stop NAME | console NAME\n"
+		"                                     (VMs started with --name)\n"
 		"       labvisor vm exec NAME -- CMD... | exec --all -- CMD... | cp SRC DST\n"
 		"                                     (Linux guests with the agent: vm exec --help)\n"
 		"\n"
@@ -353,7 +354,7 @@ int cmd_vm(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return cmd_vm_run(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "stats") == 0 ||
-			  strcmp(argv[1], "stop") == 0))
+			  strcmp(argv[1], "stop") == 0 || strcmp(argv[1], "console") == 0))
 		return cmd_vm_ctl(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "exec") == 0 || strcmp(argv[1], "cp") == 0))
 		return cmd_vm_agent(argc - 1, argv + 1);
@@ -361,6 +362,6 @@ int cmd_vm(int argc, char **argv)
 		usage_vm(stdout);
 		return 0;
 	}
-	cli_error("vm", "expected run, list, exec, cp, stats or stop; try 'labvisor vm --help'");
+	cli_error("vm", "expected run, list, exec, cp, console, stats or stop; try 'labvisor vm --help'");
 	return LV_EXIT_USAGE;
 }

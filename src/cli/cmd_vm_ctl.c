@@ -1,8 +1,10 @@
 /*
- * labvisor vm list | stats NAME | stop NAME: talk to running VMs through
- * their control sockets (src/vmm/control.c) in the runtime folder.
+ * labvisor vm list | stats NAME | stop NAME | console NAME: talk to running
+ * VMs through their control sockets (src/vmm/control.c) in the runtime folder.
  */
 #include <errno.h>
+#include <poll.h>
+#include <termios.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,6 +76,87 @@ static int vm_list(void)
 	return 0;
 }
 
+#define ESCAPE 0x1d     /* Ctrl-] */
+
+/* Bytes both ways until the VM ends (EOF) or the user leaves (Ctrl-] / EOF). */
+static void relay(int fd, bool tty)
+{
+	char buf[4096];
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = STDIN_FILENO, .events = POLLIN } };
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return;
+		if (p[0].revents) {
+			if ((n = read(fd, buf, sizeof(buf))) <= 0) {
+				fprintf(stderr, "%slabvisor: the VM's console closed (the VM ended)\n",
+					tty ? "\r\n" : "");
+				return;
+			}
+			if (write(STDOUT_FILENO, buf, (size_t)n) < 0)
+				return;
+		}
+		if (p[1].revents) {
+			char *esc;
+
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			esc = n > 0 && tty ? memchr(buf, ESCAPE, (size_t)n) : NULL;
+			if (esc)
+				n = esc - buf;
+			if (n > 0 && send(fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+				return;
+			if (esc || n <= 0)
+				return;
+		}
+	}
+}
+
+static int vm_console(const char *name)
+{
+	struct sockaddr_un sun;
+	struct termios saved, raw;
+	struct lv_err err;
+	char line[256];
+	size_t n = 0;
+	bool tty;
+	int fd;
+
+	if (control_socket_path(vmm_runtime_dir(), name, &sun, &err) < 0)
+		return cli_error("vm console", "%s", err.msg), LV_EXIT_USAGE;
+	if ((fd = control_connect(&sun)) < 0)
+		return cli_error("vm console", "no VM named '%s' is running", name), 1;
+	send(fd, "{\"cmd\":\"console\"}\n", 18, MSG_NOSIGNAL);
+	/* the answer line, a byte at a time: the console's bytes follow it */
+	while (n < sizeof(line) - 1 && read(fd, line + n, 1) == 1 && line[n] != '\n')
+		n++;
+	line[n] = '\0';
+	if (!strstr(line, "\"ok\"")) {
+		json_t *res = json_loads(line, 0, NULL);
+		const char *why = json_string_value(json_object_get(res, "error"));
+
+		cli_error("vm console", "VM '%s': %s", name, why ? why : "no answer");
+		json_decref(res);
+		close(fd);
+		return 1;
+	}
+	tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		fprintf(stderr, "labvisor: attached to %s's console; Ctrl-] detaches (the VM runs on)\r\n",
+			name);
+	}
+	relay(fd, tty);
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	close(fd);
+	return 0;
+}
+
 int cmd_vm_ctl(int argc, char **argv)
 {
 	json_t *res;
@@ -83,6 +166,8 @@ int cmd_vm_ctl(int argc, char **argv)
 		return argc == 1 ? vm_list() : (cli_error("vm list", "takes no arguments"), LV_EXIT_USAGE);
 	if (argc != 2)
 		return cli_error("vm", "'vm %s' takes one VM name", what), LV_EXIT_USAGE;
+	if (strcmp(what, "console") == 0)
+		return vm_console(argv[1]);
 	res = ask(strcmp(what, "stats") == 0 ? "vm stats" : "vm stop", argv[1],
 		  strcmp(what, "stats") == 0 ? "{\"cmd\":\"stats\"}\n" : "{\"cmd\":\"stop\"}\n");
 	if (!res)

@@ -2,7 +2,9 @@
  * A Linux guest's console input: standard input feeds the UART's receiver.
  * On a terminal it is switched to raw mode (restored at the end) and Ctrl-]
  * leaves the VM, as in telnet; from a pipe or a file the bytes are typed in
- * as they come, up to end of file.
+ * as they come, up to end of file.  `labvisor vm console` attaches the same
+ * way through the control socket: the client's bytes are typed in and it
+ * gets a copy of the output until it hangs up.
  */
 #include "console_in.h"
 
@@ -38,7 +40,7 @@ static void *reader(void *arg)
 	uint8_t buf[256];
 
 	while (!atomic_load(&c->vm->stopping)) {
-		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 		ssize_t n;
 
 		/* nothing is read before the guest listens: a pipe's bytes would be lost */
@@ -48,7 +50,7 @@ static void *reader(void *arg)
 		}
 		if (poll(&p, 1, 100) <= 0)
 			continue;
-		n = read(STDIN_FILENO, buf, sizeof(buf));
+		n = read(c->fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -60,7 +62,32 @@ static void *reader(void *arg)
 		if (!type_in(c, buf, (unsigned)n))
 			break;
 	}
+	if (c->attached) {
+		serial_untap(&c->vm->io.uart);
+		close(c->fd);
+	}
+	atomic_store(&c->done, true);
 	return NULL;
+}
+
+bool console_in_attach(struct console_in *c, struct vm *vm, int fd)
+{
+	if (!serial_tap(&vm->io.uart, fd))
+		return false;
+	c->vm = vm;
+	c->fd = fd;
+	c->attached = true;
+	c->raw = false;
+	atomic_store(&c->done, false);
+	c->started = pthread_create(&c->thread, NULL, reader, c) == 0;
+	if (!c->started)
+		serial_untap(&vm->io.uart);
+	return c->started;
+}
+
+bool console_in_done(struct console_in *c)
+{
+	return !c->started || atomic_load(&c->done);
 }
 
 void console_in_start(struct console_in *c, struct vm *vm)
@@ -68,6 +95,7 @@ void console_in_start(struct console_in *c, struct vm *vm)
 	struct termios raw;
 
 	c->vm = vm;
+	c->fd = STDIN_FILENO;
 	c->raw = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &c->saved) == 0;
 	if (c->raw) {
 		raw = c->saved;

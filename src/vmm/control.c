@@ -5,6 +5,8 @@
  *   {"cmd":"info"}  -> {"name", "pid", "kind": "linux"|"bare", "mem", "cpus", "uptime"}
  *   {"cmd":"stats"} -> {"exits": {reason: count}, "cycles": {reason: cycles}, "tsc_khz"}
  *   {"cmd":"stop"}  -> {"ok": true}, and the VM ends ("stopped")
+ *   {"cmd":"console"} -> {"ok": true}, then the connection is the serial
+ *                      console both ways (Linux guests; one client at a time)
  * A name whose socket answers is in use; one that does not is a dead VM's
  * leftover and is replaced.  The socket is removed when the VM ends.
  */
@@ -152,7 +154,43 @@ static json_t *stats_json(struct vm *vm)
 			 (json_int_t)s.tsc_khz);
 }
 
-static json_t *answer(struct control *c, const char *line)
+static bool send_line(int fd, json_t *res)
+{
+	char *out = json_dumps(res, JSON_COMPACT), *line;
+	ssize_t n = -1;
+
+	json_decref(res);
+	/* one send, and no SIGPIPE: a client that hung up must not end the VM */
+	if (out && asprintf(&line, "%s\n", out) >= 0) {
+		n = send(fd, line, strlen(line), MSG_NOSIGNAL);
+		free(line);
+	}
+	free(out);
+	return n > 0;
+}
+
+/* The connection becomes the console; NULL when it was handed over. */
+static json_t *attach_console(struct control *c, int fd)
+{
+	struct timeval none = { 0 };
+
+	if (!c->vm->is_linux)
+		return json_pack("{s:s}", "error", "a bare guest's console is the standard output "
+				 "of its vm run");
+	if (!console_in_done(&c->attached))
+		return json_pack("{s:s}", "error", "another client is attached to the console");
+	console_in_stop(&c->attached);
+	if (!send_line(fd, json_pack("{s:b}", "ok", 1))) {
+		close(fd);
+		return NULL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	if (!console_in_attach(&c->attached, c->vm, fd))
+		close(fd);
+	return NULL;
+}
+
+static json_t *answer(struct control *c, const char *line, int fd, bool *handed_over)
 {
 	json_t *req = json_loads(line, 0, NULL);
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -171,37 +209,34 @@ static json_t *answer(struct control *c, const char *line)
 	else if (strcmp(cmd, "stop") == 0) {
 		vm_stop(vm, VMM_END_STOPPED, "stopped through its control socket");
 		res = json_pack("{s:b}", "ok", 1);
+	} else if (strcmp(cmd, "console") == 0) {
+		res = attach_console(c, fd);
+		*handed_over = !res;
 	} else
 		res = json_pack("{s:s}", "error", "unknown command");
 	json_decref(req);
 	return res;
 }
 
-/* One client: requests until it hangs up (small requests; one read each). */
-static void serve_client(struct control *c, int fd)
+/* One client: requests until it hangs up (small requests; one read each).
+ * False when the connection was handed over (the console). */
+static bool serve_client(struct control *c, int fd)
 {
-	char buf[1024], *line;
+	char buf[1024];
 	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		bool handed_over = false;
 		json_t *res;
-		char *out;
 
 		buf[n] = '\0';
-		res = answer(c, buf);
-		out = json_dumps(res, JSON_COMPACT);
-		json_decref(res);
-		/* one send, and no SIGPIPE: a client that hung up must not end the VM */
-		if (!out || asprintf(&line, "%s\n", out) < 0) {
-			free(out);
-			break;
-		}
-		free(out);
-		n = send(fd, line, strlen(line), MSG_NOSIGNAL);
-		free(line);
-		if (n < 0)
+		res = answer(c, buf, fd, &handed_over);
+		if (handed_over)
+			return false;
+		if (!send_line(fd, res))
 			break;
 	}
+	return true;
 }
 
 static void *control_main(void *arg)
@@ -219,8 +254,8 @@ static void *control_main(void *arg)
 			struct timeval tv = { .tv_sec = 2 };
 
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-			serve_client(c, fd);
-			close(fd);
+			if (serve_client(c, fd))
+				close(fd);
 		}
 	}
 	return NULL;
@@ -235,6 +270,7 @@ void control_close(struct control *c)
 {
 	if (c->started)
 		pthread_join(c->thread, NULL);
+	console_in_stop(&c->attached);
 	if (c->fd >= 0) {
 		close(c->fd);
 		unlink(c->path);

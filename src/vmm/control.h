@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/un.h>
 
+#include "console_in.h"
 #include "util/err.h"
 
 struct vm;
@@ -15,6 +16,7 @@ struct control {
 	pthread_t thread;
 	bool started;
 	char path[108], name[65];
+	struct console_in attached;     /* `vm console`: one client at a time */
 };
 
 /* <dir>/<name>.sock for a valid name (letters, digits, - _ .). */

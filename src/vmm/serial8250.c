@@ -1,8 +1,10 @@
 #include "serial8250.h"
 
+#include <errno.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
@@ -26,6 +28,26 @@ void serial_init(struct serial8250 *s, int vm_fd, int out_fd)
 	pthread_mutex_init(&s->lock, NULL);
 	s->vm_fd = vm_fd;
 	s->out_fd = out_fd;
+	s->tap_fd = -1;
+}
+
+bool serial_tap(struct serial8250 *s, int fd)
+{
+	bool ok;
+
+	pthread_mutex_lock(&s->lock);
+	ok = s->tap_fd < 0;
+	if (ok)
+		s->tap_fd = fd;
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+void serial_untap(struct serial8250 *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->tap_fd = -1;
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* The line follows the UART's interrupt condition; KVM turns a rise into an edge for the PIC. */
@@ -73,6 +95,10 @@ static void transmit(struct serial8250 *s, uint8_t c)
 	if (write(s->out_fd, &c, 1) < 0) {
 		/* nobody reads the console: the guest runs on */
 	}
+	/* never blocks the guest: a client that does not keep up loses bytes */
+	if (s->tap_fd >= 0 && send(s->tap_fd, &c, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+	    errno != EAGAIN)
+		s->tap_fd = -1;
 	watch_panic(s, c);
 }
 

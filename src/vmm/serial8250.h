@@ -19,6 +19,7 @@
 struct serial8250 {
 	pthread_mutex_t lock;
 	int vm_fd, out_fd;
+	int tap_fd;                     /* `vm console`: a copy of the output, or -1 */
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
 	bool thri_pending;
 	bool irq_level;                 /* what IRQ 4's line is set to */
@@ -35,6 +36,9 @@ void serial_io(struct serial8250 *s, uint16_t port, bool is_write, uint8_t *data
 /* Whether the guest has the receiver's interrupt on (someone opened the port:
  * bytes sent before that would be thrown away by the driver's FIFO reset). */
 bool serial_listening(struct serial8250 *s);
+/* Sends a copy of the output to fd too (one at a time; false: taken) / stops. */
+bool serial_tap(struct serial8250 *s, int fd);
+void serial_untap(struct serial8250 *s);
 /* Bytes typed at the console; returns how many fitted. */
 unsigned serial_input(struct serial8250 *s, const uint8_t *buf, unsigned len);
 

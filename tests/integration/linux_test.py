@@ -103,6 +103,33 @@ def runtime_dir():
         os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/nonexistent"), "labvisor/vms")
 
 
+def console_attach(ctx, name):
+    """vm console: the running guest's shell answers; one client at a time."""
+    import select
+    c = subprocess.Popen([ctx.labvisor, "vm", "console", name], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        c.stdin.write(b"echo console-$((6*7))\n")
+        c.stdin.flush()
+        seen, deadline = b"", time.time() + 60
+        while b"console-42" not in seen and time.time() < deadline:
+            if select.select([c.stdout], [], [], 1)[0]:
+                seen += os.read(c.stdout.fileno(), 4096)
+        expect(b"console-42" in seen, "typed into the attached console, the shell answers",
+               seen[-2000:])
+        p = lv(ctx, "console", name, stdin="")
+        expect(p.returncode == 1 and "another client" in p.stderr,
+               "a second client is turned away", p.returncode, p.stderr)
+    finally:
+        c.stdin.close()
+        c.wait(timeout=30)
+    expect(c.returncode == 0, "the client leaves at the end of its input", c.returncode)
+    time.sleep(0.5)
+    p = lv(ctx, "console", name, stdin="")
+    expect(p.returncode == 0, "after it left, the console can be attached again", p.returncode,
+           p.stderr)
+
+
 @case
 def agent_exec_cp_and_exec_all(ctx):
     """Two VMs booted side by side and shared by every agent check."""
@@ -182,6 +209,8 @@ def agent_exec_cp_and_exec_all(ctx):
 
         p = lv(ctx, "stats", a)
         expect(p.returncode == 0 and '"mmio"' in p.stdout, "live statistics", p.stdout)
+
+        console_attach(ctx, b)
     finally:
         for name in names:
             lv(ctx, "stop", name)
