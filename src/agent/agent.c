@@ -434,6 +434,8 @@ int main(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
+	setenv("HOME", "/root", 0);     /* /init exports only PATH */
+	setenv("PATH", "/sbin:/bin:/usr/sbin:/usr/bin", 0);
 	lfd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
 	    listen(lfd, 16) < 0) {

@@ -29,11 +29,12 @@ static const char init_script[] =
 	"# when the image has one, the starter script, then a console shell (or\n"
 	"# labvisor.run=poweroff for a boot test).\n"
 	"export PATH=/sbin:/bin:/usr/sbin:/usr/bin\n"
+	"# the agent first: it needs no mounts, and each fork+exec counts on slow hosts\n"
+	"if [ -x /sbin/labvisor-agent ]; then /sbin/labvisor-agent & fi\n"
 	"mount -t proc proc /proc\n"
 	"mount -t sysfs sysfs /sys\n"
 	"mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
 	"mkdir -p /dev/pts /tmp /run && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /tmp\n"
-	"if [ -x /sbin/labvisor-agent ]; then /sbin/labvisor-agent & fi\n"
 	"read -r cmdline < /proc/cmdline     # builtins: each fork+exec counts on slow hosts\n"
 	"for arg in $cmdline; do\n"
 	"  case $arg in\n"
@@ -217,7 +218,9 @@ static int add_base(struct writer *w, const struct initramfs_opts *o, struct lv_
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (add_dir(w, dirs[i], err) < 0)
 			return -1;
+	/* /dev/null too: the shell gives background jobs it before devtmpfs is there */
 	if (add_entry(w, "dev/console", AE_IFCHR, 0600, NULL, 0, NULL, makedev(5, 1), err) < 0 ||
+	    add_entry(w, "dev/null", AE_IFCHR, 0666, NULL, 0, NULL, makedev(1, 3), err) < 0 ||
 	    add_entry(w, "init", AE_IFREG, 0755, init_script, sizeof(init_script) - 1, NULL, 0,
 		      err) < 0 ||
 	    add_entry(w, "etc/passwd", AE_IFREG, 0644, "root:x:0:0:root:/root:/bin/sh\n", 30,
