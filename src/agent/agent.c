@@ -25,6 +25,7 @@
 #include <linux/vm_sockets.h>
 
 #include "labvisor/agent_proto.h"
+#include "util/io.h"
 
 #define CHUNK (32u << 10)
 
@@ -36,46 +37,12 @@ struct frame {
 	char *data;             /* len bytes + a NUL */
 };
 
-static bool write_full(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-static bool read_full(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 static bool send_frame(int fd, uint8_t type, const void *data, uint32_t len)
 {
 	uint8_t hdr[LV_AGENT_HDR] = { type };
 
 	memcpy(hdr + 4, &len, 4);
-	return write_full(fd, hdr, sizeof(hdr)) && write_full(fd, data, len);
+	return lv_write_full(fd, hdr, sizeof(hdr)) && lv_write_full(fd, data, len);
 }
 
 static bool send_error(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -101,14 +68,14 @@ static bool recv_frame(int fd, struct frame *f)
 
 	free(f->data);
 	f->data = NULL;
-	if (!read_full(fd, hdr, sizeof(hdr)))
+	if (!lv_read_full(fd, hdr, sizeof(hdr)))
 		return false;
 	f->type = hdr[0];
 	memcpy(&f->len, hdr + 4, 4);
 	if (f->len > LV_AGENT_MAX_FRAME || !(f->data = malloc(f->len + 1)))
 		return false;
 	f->data[f->len] = '\0';
-	return read_full(fd, f->data, f->len);
+	return lv_read_full(fd, f->data, f->len);
 }
 
 /* ---- exec ---- */
@@ -348,7 +315,7 @@ static void serve_put(int fd, struct frame *f)
 		return;
 	}
 	while (recv_frame(fd, f) && f->type == LV_AF_DATA && f->len > 0) {
-		if (!write_full(out, f->data, f->len)) {
+		if (!lv_write_full(out, f->data, f->len)) {
 			send_error(fd, "%s: %s", path, strerror(errno));
 			goto fail;
 		}

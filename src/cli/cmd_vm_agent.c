@@ -17,6 +17,7 @@
 #include "agent_client.h"
 #include "cli.h"
 #include "labvisor/agent_proto.h"
+#include "util/io.h"
 #include "util/parse.h"
 #include "vmm/control.h"
 #include "vmm/vmm.h"
@@ -75,23 +76,6 @@ struct exec_opts {
 	double wait;
 };
 
-static bool write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* "cwd\0arg0\0...\0\0K=V\0..." */
 static char *exec_payload(const struct exec_opts *o, uint32_t *len)
 {
@@ -122,7 +106,7 @@ static void emit(struct session *s, bool prefixed, int stream, const uint8_t *da
 	size_t *plen = &s->partial_len[stream];
 
 	if (!prefixed) {
-		write_full(fd, data, len);
+		lv_write_full(fd, data, len);
 		return;
 	}
 	while (len) {
@@ -456,7 +440,7 @@ static int receive_file(int fd, struct agent_reader *r, const char *name, const 
 	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777)) < 0)
 		return cli_error("vm cp", "%s: %s", tmp, strerror(errno)), EXIT_AGENT;
 	while (agent_recv(fd, r, &type, &data, &len) && type == LV_AF_DATA && len)
-		if (!write_full(out, data, len)) {
+		if (!lv_write_full(out, data, len)) {
 			cli_error("vm cp", "writing %s: %s", dst, strerror(errno));
 			type = 0;
 			break;
