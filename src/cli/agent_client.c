@@ -22,20 +22,6 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* <runtime dir>/<name>.vsock, beside the control socket. */
-static int vsock_path(const char *name, struct sockaddr_un *sun, struct lv_err *err)
-{
-	size_t len;
-
-	if (control_socket_path(vmm_runtime_dir(), name, sun, err) < 0)
-		return -1;
-	len = strlen(sun->sun_path);
-	if (len + 1 >= sizeof(sun->sun_path))
-		return lv_err_set(err, "runtime folder: path too long for a socket");
-	strcpy(sun->sun_path + len - 5, ".vsock");
-	return 0;
-}
-
 /* One attempt: 1 connected, 0 refused (no such VM yet, or the guest said
  * no: try again), -1 error. */
 static int try_connect(const struct sockaddr_un *sun, double deadline, int *out, bool *vm_seen)
@@ -80,7 +66,7 @@ int agent_connect(const char *name, double wait_sec, struct lv_err *err)
 	bool vm_seen = false;
 	int fd = -1;
 
-	if (vsock_path(name, &sun, err) < 0)
+	if (control_vsock_path(vmm_runtime_dir(), name, &sun, err) < 0)
 		return -1;
 	for (;;) {
 		if (try_connect(&sun, deadline > now() + 1 ? deadline : now() + 1, &fd, &vm_seen))

@@ -54,6 +54,17 @@ int control_socket_path(const char *dir, const char *name, struct sockaddr_un *s
 	return 0;
 }
 
+int control_vsock_path(const char *dir, const char *name, struct sockaddr_un *sun,
+		       struct lv_err *err)
+{
+	if (control_socket_path(dir, name, sun, err) < 0)
+		return -1;
+	if ((size_t)snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/%s.vsock", dir, name) >=
+	    sizeof(sun->sun_path))
+		return lv_err_set(err, "runtime folder %s: path too long for a socket", dir);
+	return 0;
+}
+
 int control_connect(const struct sockaddr_un *sun)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -93,8 +104,8 @@ unsigned control_list(const char *dir, char (*names)[CONTROL_NAME_MAX], unsigned
 		if ((fd = control_connect(&sun)) < 0) {
 			if (errno == ECONNREFUSED) {    /* nobody listens: a dead VM's socket */
 				unlink(sun.sun_path);
-				strcpy(sun.sun_path + strlen(sun.sun_path) - 5, ".vsock");
-				unlink(sun.sun_path);
+				if (control_vsock_path(dir, names[n], &sun, &err) == 0)
+					unlink(sun.sun_path);
 			}
 			continue;
 		}

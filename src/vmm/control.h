@@ -22,6 +22,9 @@ struct control {
 /* <dir>/<name>.sock for a valid name (letters, digits, - _ .). */
 int control_socket_path(const char *dir, const char *name, struct sockaddr_un *sun,
 			struct lv_err *err);
+/* <dir>/<name>.vsock: the VM's agent channel (virtio_vsock.h), beside it. */
+int control_vsock_path(const char *dir, const char *name, struct sockaddr_un *sun,
+		       struct lv_err *err);
 /* A connected socket to a running VM, or -1. */
 int control_connect(const struct sockaddr_un *sun);
 

@@ -491,15 +491,14 @@ static int vm_create(struct vm *vm, struct lv_err *err)
 static int open_sockets(struct vm *vm, struct lv_err *err)
 {
 	const char *dir = vm->cfg->runtime_dir ? vm->cfg->runtime_dir : vmm_runtime_dir();
-	char path[sizeof(vm->control.path) + 8];
+	struct sockaddr_un sun;
 
 	if (control_open(&vm->control, vm, dir, vm->cfg->name, err) < 0)
 		return -1;
 	if (!vm->has_vsock)
 		return 0;
-	snprintf(path, sizeof(path), "%.*s.vsock", (int)strlen(vm->control.path) - 5,
-		 vm->control.path);
-	if (vsock_listen(&vm->vsock, path, err) < 0) {
+	if (control_vsock_path(dir, vm->cfg->name, &sun, err) < 0 ||
+	    vsock_listen(&vm->vsock, sun.sun_path, err) < 0) {
 		control_close(&vm->control);
 		return -1;
 	}
