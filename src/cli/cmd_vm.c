@@ -45,7 +45,8 @@ static void usage_vm(FILE *out)
 		"Options:\n"
 		"  --format elf|flat  guest file format (default: ELF, detected by magic)\n"
 		"  --mem SIZE         guest RAM, e.g. 512K, 16M, 1G (default 16M)\n"
-		"  --cpus N           vCPUs, one host thread each, 1..%d (default 1)\n"
+		"  --cpus N           vCPUs, one host thread each, 1..%d (default 1); a Linux\n"
+		"                     guest's are in its MP table (on PVM hosts: 1 only)\n"
 		"  --share DIR        host folder the guest may use through the file\n"
 		"                     hypercalls; paths cannot leave it\n"
 		"  --stats[=table|json]  print exit statistics to standard error at the end\n"
@@ -66,6 +67,9 @@ static void usage_vm(FILE *out)
 		"                     virtio-mmio window's address is in RDX at entry)\n"
 		"  --pvm auto|on|off  the PVM compatibility layer (default auto: on when the\n"
 		"                     host's KVM is PVM)\n"
+		"  --profile FILE     sample the guest's RIP every 10 ms; at the end FILE gets\n"
+		"                     'count rip' lines, most frequent first\n"
+		"                     (scripts/guest-profile FILE System.map names functions)\n"
 		"  -h, --help         show this help\n"
 		"\n"
 		"Exit status: 0 when every vCPU halted (each vCPU's RAX is reported), or a\n"
@@ -230,6 +234,7 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 		{ "name", required_argument, NULL, 'N' },
 		{ "vsock", no_argument, NULL, 'V' },
 		{ "init-script", required_argument, NULL, 'I' },
+		{ "profile", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -275,6 +280,12 @@ static int parse_run_options(int argc, char **argv, struct vmm_config *cfg,
 		case 'N': cfg->name = optarg; break;
 		case 'V': cfg->vsock = true; break;
 		case 'I': *init_script = optarg; break;
+		case 'R':
+			if (cfg->profile)
+				fclose(cfg->profile);
+			if (!(cfg->profile = fopen(optarg, "w")))
+				return cli_error(CMD, "--profile %s: %s", optarg, strerror(errno));
+			break;
 		case 'i': cfg->initrd_path = optarg; break;
 		case 'a': cfg->cmdline = optarg; break;
 		case 'P':
@@ -331,6 +342,8 @@ static int cmd_vm_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rc = vmm_run(&cfg, &res, &err);
 	free(overlay);
+	if (cfg.profile && fclose(cfg.profile) != 0 && rc == 0)
+		fprintf(stderr, "labvisor vm run: --profile: %s\n", strerror(errno));
 	if (rc < 0) {
 		cli_error(CMD, "%s", err.msg);
 		return LV_EXIT_USAGE;

@@ -23,6 +23,16 @@ bool pvm_host_detected(void)
 	return access("/sys/module/kvm_pvm", F_OK) == 0;
 }
 
+int pvm_check_cpus(unsigned cpus, struct lv_err *err)
+{
+	if (cpus <= 1)
+		return 0;
+	return lv_err_set(err, "--cpus %u: on this PVM host a Linux guest can have one vCPU only "
+			  "(an SMP kernel starts its other CPUs with KVM paravirtual IPIs, a "
+			  "`vmcall` that PVM neither carries out nor reports, and hangs); use "
+			  "--cpus 1 here, more on hardware with VT-x/AMD-V", cpus);
+}
+
 const char *pvm_cmdline(void)
 {
 	/* noxsave: xrstor is refused; clearcpuid: cx16 popcnt pcid smap invpcid clwb

@@ -12,6 +12,7 @@
  *     leading NOP becomes a refused instruction (clac), so the VMM sees each
  *     page fault first; a fault that is really a syscall landing at LSTAR
  *     with user CS is turned into the kernel-mode entry it should have been.
+ *   - refuses a Linux guest more than one vCPU (pvm_check_cpus()).
  * Each handled event is counted (exit reasons pvm_emulated, pvm_syscall).
  * Anything else ends the VM with the instruction's bytes and RIP.
  */
@@ -21,9 +22,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/err.h"
+
 struct vcpu;
 
 bool pvm_host_detected(void);
+
+/*
+ * A Linux guest gets one vCPU on PVM hosts: an SMP kernel brings up its other
+ * CPUs with KVM's paravirtual IPIs (KVM_HC_SEND_IPI through `vmcall`, chosen
+ * from CPUID leaf 0x40000001, which the VMM cannot mask here), and PVM
+ * neither carries out nor reports that `vmcall`: the boot hangs.  -1 with a
+ * message saying so when cpus > 1.
+ */
+int pvm_check_cpus(unsigned cpus, struct lv_err *err);
 
 /* Options a Linux guest needs on a PVM host (appended to its command line). */
 const char *pvm_cmdline(void);

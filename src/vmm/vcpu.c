@@ -238,6 +238,15 @@ static bool linux_tick(struct vcpu *v)
 	return true;
 }
 
+/* --profile: where the guest was when the profile tick kicked it out. */
+static void sample_rip(struct vcpu *v)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
+		guest_profile_add(&v->prof, regs.rip);
+}
+
 static void run_loop(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -252,6 +261,8 @@ static void run_loop(struct vcpu *v)
 		if (rc < 0 && (errno == EINTR || errno == EAGAIN)) {
 			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 			exit_count(&v->ctr, LV_EXIT_INTR);
+			if (vm->cfg->profile)
+				sample_rip(v);
 			if (vm->is_linux && linux_tick(v))
 				return;
 			if (atomic_load_explicit(&vm->stopping, memory_order_acquire))

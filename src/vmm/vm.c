@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "guest_image.h"
+#include "mptable.h"
 #include "pvm_compat.h"
 #include "x86_cpu.h"
 
@@ -325,16 +326,19 @@ static int start_vcpus(struct vm *vm, struct lv_err *err)
  * A Linux guest's vCPUs halt inside KVM (the in-kernel LAPIC wakes them), so
  * a powered-off guest ("System halted": HLT with interrupts off) never exits
  * by itself: every LINUX_TICK_MS each vCPU is kicked out of KVM_RUN to look
- * (vcpu.c).  Called with vm->lock held; true when the --timeout passed.
+ * (vcpu.c).  --profile kicks every PROFILE_TICK_MS, bare guests too, and the
+ * vCPU samples its RIP.  Called with vm->lock held; true when the --timeout
+ * passed.
  */
 #define LINUX_TICK_MS 200
 
-static bool wait_linux_tick(struct vm *vm, const struct timespec *deadline)
+static bool wait_tick(struct vm *vm, const struct timespec *deadline)
 {
+	long ms = vm->cfg->profile ? PROFILE_TICK_MS : LINUX_TICK_MS;
 	struct timespec tick;
 
 	clock_gettime(CLOCK_MONOTONIC, &tick);
-	tick.tv_nsec += LINUX_TICK_MS * 1000000L;
+	tick.tv_nsec += ms * 1000000L;
 	if (tick.tv_nsec >= 1000000000L) {
 		tick.tv_sec++;
 		tick.tv_nsec -= 1000000000L;
@@ -363,8 +367,8 @@ static void wait_for_end(struct vm *vm)
 	}
 	pthread_mutex_lock(&vm->lock);
 	while (vm->running > 0 && !timed_out) {
-		if (vm->is_linux)
-			timed_out = wait_linux_tick(vm, &deadline);
+		if (vm->is_linux || vm->cfg->profile)
+			timed_out = wait_tick(vm, &deadline);
 		else if (vm->cfg->timeout_sec > 0)
 			timed_out = pthread_cond_timedwait(&vm->changed, &vm->lock, &deadline) == ETIMEDOUT;
 		else
@@ -409,6 +413,7 @@ static void vm_destroy(struct vm *vm)
 		struct vcpu *v = &vm->vcpus[i];
 
 		kvm_stats_close(&v->kstats);
+		guest_profile_free(&v->prof);
 		if (v->run)
 			munmap(v->run, vm->run_size);
 		if (v->fd >= 0)
@@ -449,7 +454,8 @@ static int setup_linux(struct vm *vm, struct guest_image *img, struct lv_err *er
 		 vm->pvm ? " " : "", vm->pvm ? pvm_cmdline() : "", cfg->cmdline ? " " : "",
 		 cfg->cmdline ? cfg->cmdline : "");
 	if (linux_load(&vm->mem, cfg->kernel_path, cfg->initrd_path, cfg->initrd_extra,
-		       cfg->initrd_extra_len, cmdline, &vm->boot, err) < 0)
+		       cfg->initrd_extra_len, cmdline, &vm->boot, err) < 0 ||
+	    mptable_write(&vm->mem, vm->ncpus, err) < 0)
 		return -1;
 	pc_io_init(&vm->io, vm->vm_fd, cfg->console_fd);
 	img->entry = vm->boot.entry;
@@ -478,9 +484,12 @@ static int vm_create(struct vm *vm, struct lv_err *err)
 		return lv_err_sys(err, ENOMEM, "vCPU table");
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vm->vcpus[i].fd = -1;
-	for (unsigned i = 0; i < vm->ncpus; i++)
+	for (unsigned i = 0; i < vm->ncpus; i++) {
 		if (create_vcpu(vm, &vm->vcpus[i], i, img.entry, err) < 0)
 			return -1;
+		if (vm->cfg->profile && guest_profile_init(&vm->vcpus[i].prof) < 0)
+			return lv_err_sys(err, errno, "--profile: vcpu %u's sample table", i);
+	}
 	vm->tsc_khz = (uint64_t)ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, NULL);
 	if ((int64_t)vm->tsc_khz <= 0)
 		vm->tsc_khz = 0;
@@ -505,6 +514,16 @@ static int open_sockets(struct vm *vm, struct lv_err *err)
 	return 0;
 }
 
+static void write_profile(struct vm *vm, struct vmm_result *res)
+{
+	const struct guest_profile *tables[VMM_MAX_CPUS];
+
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		tables[i] = &vm->vcpus[i].prof;
+	if (guest_profile_write(vm->cfg->profile, tables, vm->ncpus, res->wall_sec) < 0)
+		fprintf(stderr, "labvisor: --profile: writing the samples: %s\n", strerror(errno));
+}
+
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct lv_err *err)
 {
 	struct vm vm = { .cfg = cfg, .kvm_fd = -1, .vm_fd = -1, .ncpus = cfg->cpus,
@@ -517,7 +536,7 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct lv_err 
 
 	memset(res, 0, sizeof(*res));
 	err->msg[0] = '\0';
-	if (check_config(cfg, err) < 0)
+	if (check_config(cfg, err) < 0 || (vm.pvm && pvm_check_cpus(cfg->cpus, err) < 0))
 		return -1;
 
 	pthread_condattr_init(&ca);
@@ -541,6 +560,8 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, struct lv_err 
 		control_close(&vm.control);
 		vsock_destroy(&vm.vsock);
 		fill_result(&vm, res);
+		if (cfg->profile)
+			write_profile(&vm, res);
 	}
 	vm_destroy(&vm);
 	return rc;

@@ -14,6 +14,7 @@
 #include "control.h"
 #include "exit_stats.h"
 #include "guest_mem.h"
+#include "guest_profile.h"
 #include "pc_io.h"
 #include "pvfs.h"
 #include "virtio_vsock.h"
@@ -33,6 +34,7 @@ struct vcpu {
 	bool halted;
 	uint64_t halt_rax;
 	char regs_at_stop[320];     /* where it was when a timeout or a stop took it out */
+	struct guest_profile prof;  /* --profile only */
 };
 
 struct vm {

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "labvisor/hypercall_abi.h"
 #include "util/err.h"
@@ -47,6 +48,7 @@ struct vmm_config {
 	const void *initrd_extra;
 	size_t initrd_extra_len;
 	const char *runtime_dir;
+	FILE *profile;          /* --profile: RIP samples written here at the end (guest_profile.h) */
 };
 
 struct vmm_config vmm_config_default(void);

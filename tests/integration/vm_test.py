@@ -248,6 +248,36 @@ def timeout_stops_spinning_guest(ctx):
 
 
 @case
+def profile_samples_where_the_guest_runs(ctx):
+    """--profile: the spinning guest's RIP samples fall in its main()."""
+    syms = {}
+    for line in subprocess.run(["nm", "-n", ctx.guest("spin.elf")], capture_output=True,
+                               text=True, check=True).stdout.splitlines():
+        addr, _, name = line.split()
+        syms[name] = int(addr, 16)
+    after_main = min(a for a in syms.values() if a > syms["main"])
+    with tempfile.TemporaryDirectory(prefix="lv-prof-") as d:
+        path = os.path.join(d, "prof.txt")
+        rc, out, err = ctx.run("--timeout", "1", "--cpus", "2", "--profile", path,
+                               ctx.guest("spin.elf"))
+        expect(rc == 124, "stopped by the timeout", rc, err)
+        text = open(path).read()
+    header = text.splitlines()[0]
+    expect(re.match(r"# labvisor guest profile: \d+ samples .* 2 vCPU\(s\)$", header),
+           "a header naming the samples and both vCPUs", header)
+    rows = [l.split() for l in text.splitlines() if not l.startswith("#")]
+    total = sum(int(c) for c, _ in rows)
+    in_main = sum(int(c) for c, rip in rows if syms["main"] <= int(rip, 16) < after_main)
+    expect(int(header.split()[4]) == total, "the header's count is the sum of the rows", text)
+    expect(total >= 40, "about 100 samples a second per vCPU over 1 s (%d)" % total, text)
+    expect(in_main >= 0.9 * total, "the samples are in main() (%d of %d)" % (in_main, total),
+           text)
+    rc, out, err = ctx.run("--profile", "/nonexistent-dir/p.txt", ctx.guest("spin.elf"))
+    expect(rc == 2 and "--profile /nonexistent-dir/p.txt" in err,
+           "an unwritable profile file is refused before the run", rc, err)
+
+
+@case
 def named_vm_list_stats_stop(ctx):
     rt = tempfile.mkdtemp(prefix="lv-vms-")
     env = dict(os.environ, XDG_RUNTIME_DIR=rt)
@@ -299,15 +329,16 @@ def named_vm_list_stats_stop(ctx):
 
 @case
 def hostile_virtio_driver(ctx):
-    # a bare guest breaks the vsock device's queues ten ways, then uses it properly
+    # a bare guest breaks the vsock device's queues eleven ways, then uses it properly
     rc, out, err = ctx.run("--vsock", ctx.guest("virtio_hostile.elf"), timeout=300)
     expect(rc == 0 and "the device survived" in out, "the VMM runs on through every broken "
            "queue, and the device works after a reset", rc, out, err)
-    expect(out.count("needs reset after") == 10 and err.count("needs a reset by its driver") == 10,
+    expect(out.count("needs reset after") == 11 and err.count("needs a reset by its driver") == 11,
            "each violation marks the device DEVICE_NEEDS_RESET, said once on stderr", out, err)
     for why in ["descriptor index 200 outside a queue of 8", "longer than the queue",
                 "outside guest RAM", "ran 1000 entries ahead", "shorter than its header",
-                "indirect", "a ring lies outside guest RAM", "smaller than a packet header"]:
+                "indirect", "a ring lies outside guest RAM", "smaller than a packet header",
+                "queue size 128 is above QueueNumMax 64"]:
         expect(why in err, "the VMM names the violation: " + why, err)
     rc, out, err = ctx.run(ctx.guest("virtio_hostile.elf"))
     expect(rc == 1 and "no virtio-vsock device" in out, "without --vsock, no device", rc, out)
