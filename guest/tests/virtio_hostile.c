@@ -172,6 +172,14 @@ static void tiny_rx_buffer(void)
 	offer(1, 0);
 }
 
+static void oversized_queue(void)
+{
+	negotiate();
+	REG(0x030) = 1;
+	REG(0x038) = REG(0x034) * 2;    /* twice QueueNumMax */
+	REG(0x044) = 1;
+}
+
 /* After all that: the device still works. */
 static int honest_use(void)
 {
@@ -214,6 +222,7 @@ int main(void)
 	bad |= attack("an indirect descriptor", 1, indirect);
 	bad |= attack("a descriptor ring outside guest RAM", 0, ring_outside);
 	bad |= attack("a receive buffer smaller than a header", 0, tiny_rx_buffer);
+	bad |= attack("a queue larger than QueueNumMax", 1, oversized_queue);
 	bad |= honest_use();
 	lv_printf(bad ? "hostile driver: FAILED\n" : "hostile driver: the device survived\n");
 	return bad ? 1 : 0;

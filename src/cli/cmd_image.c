@@ -31,6 +31,11 @@ static void usage_image(FILE *out)
 		"                     (default: labvisor-agent beside this labvisor; it\n"
 		"                     answers `labvisor vm exec` and `vm cp`)\n"
 		"  --no-agent         leave the agent out\n"
+		"  --applet-links     a link for each of busybox's ~270 applets (/bin/ls ...).\n"
+		"                     Without it only /bin/sh and /usr/bin/env are links: the\n"
+		"                     shell and `vm exec` find applets by name anyway, and each\n"
+		"                     file costs the boot ~20 ms on PVM hosts.  Add it when a\n"
+		"                     program execs applets by path or PATH search itself\n"
 		"  -o, --output FILE  where to write it (default initramfs.cpio)\n"
 		"  -h, --help         show this help\n"
 		"\n"
@@ -44,6 +49,7 @@ static int image_build(int argc, char **argv)
 		{ "with", required_argument, NULL, 'w' }, { "init-script", required_argument, NULL, 's' },
 		{ "agent", required_argument, NULL, 'a' }, { "output", required_argument, NULL, 'o' },
 		{ "no-agent", no_argument, NULL, 'n' },
+		{ "applet-links", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	const char *programs[MAX_PROGRAMS];
@@ -67,6 +73,7 @@ static int image_build(int argc, char **argv)
 		case 's': o.init_script = optarg; break;
 		case 'a': o.agent = optarg; break;
 		case 'n': no_agent = true; break;
+		case 'l': o.applet_links = true; break;
 		case 'o': o.output = optarg; break;
 		case 'h': usage_image(stdout); return 0;
 		default: usage_image(stderr); return LV_EXIT_USAGE;

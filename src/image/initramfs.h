@@ -2,6 +2,7 @@
 #ifndef LV_IMAGE_INITRAMFS_H
 #define LV_IMAGE_INITRAMFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/err.h"
@@ -12,6 +13,7 @@ struct initramfs_opts {
 	size_t nprograms;
 	const char *init_script;        /* run at boot as /etc/labvisor/start.sh, or NULL */
 	const char *agent;              /* installed as /sbin/labvisor-agent, or NULL */
+	bool applet_links;              /* a link for every busybox applet (initramfs.c) */
 };
 
 /* Writes the initramfs; on error nothing is left at o->output. */

@@ -160,6 +160,11 @@ static struct virtq *selected(struct virtio_mmio *t)
 	return t->queue_sel < t->ops->nqueues ? &t->vq[t->queue_sel] : NULL;
 }
 
+static unsigned queue_max(const struct virtio_mmio *t)
+{
+	return t->ops->queue_max ? t->ops->queue_max : VQ_MAX_SIZE;
+}
+
 static uint32_t read_reg(struct virtio_mmio *t, unsigned off)
 {
 	struct virtq *q = selected(t);
@@ -171,7 +176,7 @@ static uint32_t read_reg(struct virtio_mmio *t, unsigned off)
 	case REG_VENDOR_ID:         return VENDOR_ID;
 	case REG_DEVICE_FEATURES:
 		return t->dev_feat_sel < 2 ? (uint32_t)(offered(t) >> (32 * t->dev_feat_sel)) : 0;
-	case REG_QUEUE_NUM_MAX:     return q ? VQ_MAX_SIZE : 0;
+	case REG_QUEUE_NUM_MAX:     return q ? queue_max(t) : 0;
 	case REG_QUEUE_READY:       return q && q->ready;
 	case REG_INTERRUPT_STATUS:  return t->isr;
 	case REG_STATUS:            return t->status;
@@ -207,6 +212,12 @@ static void write_queue_ready(struct virtio_mmio *t, struct virtq *q, uint32_t v
 
 	if (!val) {
 		q->ready = false;
+		return;
+	}
+	if (q->size > queue_max(t)) {
+		snprintf(why, sizeof(why), "queue size %u is above QueueNumMax %u", q->size,
+			 queue_max(t));
+		virtio_mmio_fail(t, t->queue_sel, why);
 		return;
 	}
 	if (vq_activate(q, t->gm, why, sizeof(why)) < 0) {

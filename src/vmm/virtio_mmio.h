@@ -41,6 +41,9 @@ struct virtio_device_ops {
 	uint32_t device_id;
 	uint64_t features;              /* offered; VIRTIO_F_VERSION_1 is added */
 	unsigned nqueues;
+	/* QueueNumMax: a driver fills its receive queues whole at probe time, so
+	 * this is also the guest memory and boot time it spends (0: VQ_MAX_SIZE) */
+	uint16_t queue_max;
 	/* Bytes [off, off + len) of the configuration space (little-endian). */
 	void (*config_read)(void *dev, unsigned off, void *data, unsigned len);
 	/* The driver reset the device (transport lock held). */

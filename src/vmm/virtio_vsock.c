@@ -89,6 +89,10 @@ static const struct virtio_device_ops vsock_ops = {
 	.device_id = VIRTIO_ID_VSOCK,
 	.features = 0,                  /* VIRTIO_VSOCK_F_STREAM is implied */
 	.nqueues = 3,
+	/* Linux posts a 4 KiB receive buffer per descriptor at probe: 64 of them
+	 * (256 KiB in flight) instead of 256 saves the guest 768 KiB and ~0.5 s
+	 * of boot on PVM hosts */
+	.queue_max = 64,
 	.config_read = vsock_config_read,
 	.reset = vsock_reset,
 };
