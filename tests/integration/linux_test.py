@@ -54,6 +54,9 @@ def boot_to_init_and_poweroff(ctx):
            p.stderr[-2000:])
     stats = p.stderr.strip().splitlines()[-1]
     expect('"end": "poweroff"' in stats or '"end":"poweroff"' in stats, "ended as poweroff", stats)
+    expect("MPTABLE: OEM ID: LABVISOR" in p.stdout and "Processor #0 (Bootup-CPU)" in p.stdout
+           and "IOAPIC[0]: apic_id 1" in p.stdout,
+           "the kernel found the VMM's MP table: the boot CPU and the IOAPIC", p.stdout[:6000])
 
 
 @case
@@ -170,6 +173,17 @@ def agent_exec_cp_and_exec_all(ctx):
         p = lv(ctx, "exec", a, "--", "/no/such/program")
         expect(p.returncode == 255 and "No such file" in p.stderr and a in p.stderr,
                "a missing program: 255 and why", p.returncode, p.stderr)
+        p = lv(ctx, "exec", a, "--", "nosuchapplet")
+        expect(p.returncode == 255 and "No such file" in p.stderr,
+               "a name neither PATH nor busybox has: 255 and why", p.returncode, p.stderr)
+        p = lv(ctx, "exec", a, "--", "ls", "/bin", "/usr/bin")
+        expect(p.returncode == 0 and p.stdout.split() == ["/bin:", "busybox", "sh",
+                                                          "/usr/bin:", "env"],
+               "no applet links but /bin/sh and /usr/bin/env, and the agent runs ls anyway",
+               p.returncode, p.stdout, p.stderr)
+        p = lv(ctx, "exec", a, "--", "sh", "-c", "ls /bin && hostname && date +%Y")
+        expect(p.returncode == 0 and p.stdout.split()[:3] == ["busybox", "sh", a],
+               "and so does the shell", p.returncode, p.stdout, p.stderr)
         p = lv(ctx, "exec", a, "--", "cat", "/tmp/started")
         expect(p.stdout == "started-by-vm-run\n", "vm run --init-script ran at boot", p.stdout,
                p.stderr)
@@ -227,6 +241,27 @@ def agent_exec_cp_and_exec_all(ctx):
 
 
 @case
+def image_applet_links(ctx):
+    """image build: busybox's applets as links only with --applet-links."""
+    def listing(path):
+        p = subprocess.run(["cpio", "-itv"], stdin=open(path, "rb"), capture_output=True,
+                           text=True)
+        return {l.split()[8]: l for l in p.stdout.splitlines()}
+    plain = listing(ctx.initramfs())
+    expect("bin/sh" in plain and "usr/bin/env" in plain and "bin/ls" not in plain,
+           "by default /bin/sh and /usr/bin/env only", sorted(plain))
+    names = subprocess.run(["cpio", "-i", "--to-stdout", "etc/labvisor/applets"],
+                           stdin=open(ctx.initramfs(), "rb"), capture_output=True,
+                           text=True).stdout.split()
+    expect("ls" in names and "mount" in names and "busybox" not in names,
+           "the applet names for the agent", names[:20])
+    full = listing(ctx.initramfs("--applet-links"))
+    expect(full.get("bin/ls", "").startswith("l") and "-> /bin/busybox" in full["bin/ls"] and
+           len(full) > len(plain) + 200, "--applet-links: a link per applet", len(full),
+           len(plain))
+
+
+@case
 def bad_kernel_files(ctx):
     junk = os.path.join(ctx.tmp, "junk")
     open(junk, "wb").write(b"\0" * 4096)
@@ -239,6 +274,22 @@ def bad_kernel_files(ctx):
         if what:
             expect(p.returncode == 2 and what in p.stderr and len(p.stderr.splitlines()) == 1,
                    "one clear line and status 2 for %s" % argv, p.returncode, p.stderr)
+
+
+@case
+def more_cpus_than_one(ctx):
+    """--cpus 2: refused with the reason on PVM hosts; elsewhere in the MP table."""
+    if os.path.exists("/sys/module/kvm_pvm"):
+        p = subprocess.run([ctx.labvisor, "vm", "run", "--kernel", ctx.kernel, "--cpus", "2"],
+                           capture_output=True, text=True, timeout=60)
+        expect(p.returncode == 2 and "one vCPU only" in p.stderr and "vmcall" in p.stderr and
+               len(p.stderr.splitlines()) == 1, "one clear line and status 2", p.returncode,
+               p.stderr)
+        return
+    p = ctx.boot(ctx.initramfs(), "labvisor.run=poweroff", "--cpus", "2")
+    expect(p.returncode == 0 and "Processor #1" in p.stdout,
+           "both vCPUs are in the MP table (this kernel is built without SMP)", p.returncode,
+           p.stdout[:6000])
 
 
 def precondition(name):
