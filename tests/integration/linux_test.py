@@ -5,7 +5,9 @@ build`) booted on the real /dev/kvm.  A boot costs seconds on PVM hosts.
 
     tests/integration/linux_test.py boot_to_init_and_poweroff --labvisor build/labvisor
 """
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ class Ctx:
     def __init__(self, a):
         self.labvisor = os.path.abspath(a.labvisor)
         self.tmp = tempfile.mkdtemp(prefix="lv-linux-")
+        atexit.register(shutil.rmtree, self.tmp, True)     # images and console logs
         p = subprocess.run([os.path.join(ROOT, "scripts/build-kernel")], capture_output=True,
                            text=True, timeout=1800)
         if p.returncode != 0:

@@ -279,7 +279,7 @@ def profile_samples_where_the_guest_runs(ctx):
 
 @case
 def named_vm_list_stats_stop(ctx):
-    rt = tempfile.mkdtemp(prefix="lv-vms-")
+    rt = own_rt = tempfile.mkdtemp(prefix="lv-vms-")
     env = dict(os.environ, XDG_RUNTIME_DIR=rt)
     name = "spin-%d" % os.getpid()
     cli = lambda *a: subprocess.run([ctx.labvisor, "vm", *a], capture_output=True, text=True,
@@ -323,6 +323,7 @@ def named_vm_list_stats_stop(ctx):
         if vm.poll() is None:
             vm.kill()
             vm.wait()
+        shutil.rmtree(own_rt, ignore_errors=True)
 
 
 # ---- files that are not guests, and bad options ---------------------------------
