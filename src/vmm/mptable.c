@@ -18,7 +18,7 @@
 
 enum { ENTRY_CPU = 0, ENTRY_BUS = 1, ENTRY_IOAPIC = 2, ENTRY_IOINT = 3, ENTRY_LINT = 4 };
 enum { INT_VECTORED = 0, INT_NMI = 1, INT_EXTINT = 3 };
-#define CPU_ENABLED       0x01
+#define ENTRY_ENABLED     0x01          /* processor and IOAPIC entries: usable */
 #define CPU_BOOT          0x02
 
 struct mp_floating {
@@ -110,7 +110,7 @@ static uint16_t write_entries(uint8_t *p, unsigned ncpus)
 	for (unsigned i = 0; i < ncpus; i++, n++) {
 		struct mp_cpu cpu = {
 			.type = ENTRY_CPU, .lapic_id = (uint8_t)i, .lapic_version = LAPIC_VERSION,
-			.flags = CPU_ENABLED | (i == 0 ? CPU_BOOT : 0),
+			.flags = ENTRY_ENABLED | (i == 0 ? CPU_BOOT : 0),
 			.signature = 0x600,     /* family 6: only read by pre-APIC-era checks */
 			.features = 1u << 0 | 1u << 9,  /* FPU, APIC */
 		};
@@ -122,7 +122,7 @@ static uint16_t write_entries(uint8_t *p, unsigned ncpus)
 	       sizeof(struct mp_bus));
 	p += sizeof(struct mp_bus);
 	memcpy(p, &(struct mp_ioapic){ .type = ENTRY_IOAPIC, .id = ioapic_id,
-		.version = IOAPIC_VERSION, .flags = CPU_ENABLED, .gpa = IOAPIC_GPA },
+		.version = IOAPIC_VERSION, .flags = ENTRY_ENABLED, .gpa = IOAPIC_GPA },
 	       sizeof(struct mp_ioapic));
 	p += sizeof(struct mp_ioapic);
 	n += 2;

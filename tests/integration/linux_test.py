@@ -250,11 +250,12 @@ def image_applet_links(ctx):
         p = subprocess.run(["cpio", "-itv"], stdin=open(path, "rb"), capture_output=True,
                            text=True)
         return {l.split()[8]: l for l in p.stdout.splitlines()}
-    plain = listing(ctx.initramfs())
+    image = ctx.initramfs()
+    plain = listing(image)
     expect("bin/sh" in plain and "usr/bin/env" in plain and "bin/ls" not in plain,
            "by default /bin/sh and /usr/bin/env only", sorted(plain))
     names = subprocess.run(["cpio", "-i", "--to-stdout", "etc/labvisor/applets"],
-                           stdin=open(ctx.initramfs(), "rb"), capture_output=True,
+                           stdin=open(image, "rb"), capture_output=True,
                            text=True).stdout.split()
     expect("ls" in names and "mount" in names and "busybox" not in names,
            "the applet names for the agent", names[:20])
